@@ -1,0 +1,463 @@
+"""The only ctypes in extrun: C-API prototypes, read-only struct views and the module layout.
+
+Everything that touches raw memory is here so that it can be audited in one place.
+
+Ownership rules used throughout:
+- C functions returning a *new* reference are declared ``c_void_p`` and turned into Python
+  objects with :func:`_steal`, which takes over that reference explicitly.
+- A ``PyModuleDef`` is static memory that CPython gives refcount 1; extrun handles definitions
+  only as integer addresses and never holds a Python reference to one, so it can never be
+  decref'ed to zero.
+- Every prototype is built with ``PYFUNCTYPE``: the GIL stays held and ctypes raises any exception
+  the call leaves set; return values are checked on top of that.
+
+The one object layout extrun needs -- which words of a module object a definition sets -- is not
+written down per version. :func:`_probe_layout` derives it from the running interpreter by comparing
+a module CPython creates from a known definition with a plain module, and :func:`verify_layout`
+checks it (read-only) before anything is ever written.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+import types
+from ctypes import (
+    POINTER,
+    Structure,
+    c_char_p,
+    c_int,
+    c_ssize_t,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+    py_object,
+)
+
+if sys.implementation.name != "cpython" or sys.version_info < (3, 11):  # pragma: no cover
+    raise ImportError(
+        "extrun needs CPython >= 3.11 (it drives CPython's C API); this is "
+        f"{sys.implementation.name} {sys.version.split()[0]}"
+    )
+
+VERSION = sys.version_info[:2]
+PTR = ctypes.sizeof(c_void_p)
+HEAD = object.__basicsize__  # sizeof(PyObject), default or free-threaded build
+OB_TYPE = HEAD - PTR  # ob_type is the last member of PyObject in every build
+API_VERSION = sys.api_version
+
+_api = ctypes.pythonapi
+
+
+def _fn(name: str, restype: object, *argtypes: object) -> ctypes._CFuncPtr:
+    """A private prototype, so that no other user of ctypes.pythonapi sees our restypes."""
+    proto = ctypes.PYFUNCTYPE(restype, *argtypes)  # type: ignore[arg-type]
+    return proto((name, _api))  # type: ignore[call-arg, arg-type]
+
+
+def _has(name: str) -> bool:
+    return hasattr(_api, name)
+
+
+Py_IncRef = _fn("Py_IncRef", None, c_void_p)
+Py_DecRef = _fn("Py_DecRef", None, c_void_p)
+_PyModule_NewObject = _fn("PyModule_NewObject", c_void_p, py_object)
+_PyModule_FromDefAndSpec2 = _fn("PyModule_FromDefAndSpec2", c_void_p, c_void_p, py_object, c_int)
+_PyModule_ExecDef = _fn("PyModule_ExecDef", c_int, py_object, c_void_p)
+_PyModule_AddFunctions = _fn("PyModule_AddFunctions", c_int, py_object, c_void_p)
+_PyModule_SetDocString = _fn("PyModule_SetDocString", c_int, py_object, c_char_p)
+_PyModule_GetDef = _fn("PyModule_GetDef", c_void_p, py_object)
+_PyModule_GetState = _fn("PyModule_GetState", c_void_p, py_object)
+_PyState_AddModule = _fn("PyState_AddModule", c_int, py_object, c_void_p)
+
+HAS_SLOTS_API = _has("PyModule_FromSlotsAndSpec")  # 3.15+: PEP 793
+if HAS_SLOTS_API:
+    _PyModule_FromSlotsAndSpec = _fn("PyModule_FromSlotsAndSpec", c_void_p, c_void_p, py_object)
+    _PyModule_Exec = _fn("PyModule_Exec", c_int, py_object)
+    _PyModule_GetToken = _fn("PyModule_GetToken", c_int, py_object, POINTER(c_void_p))
+    _PyModule_GetStateSize = _fn("PyModule_GetStateSize", c_int, py_object, POINTER(c_ssize_t))
+
+
+# --- references -------------------------------------------------------------------------------
+
+
+def _steal(address: int | None, what: str) -> object:
+    """Take over the new reference a C function returned (NULL without an exception: a bug)."""
+    if not address:
+        raise SystemError(f"{what} returned NULL without setting an exception")
+    obj = ctypes.cast(address, py_object).value  # +1 for the Python object
+    Py_DecRef(address)  # ... and give back the one the C function handed us
+    return obj
+
+
+def _check(result: int, what: str) -> None:
+    """Check an int-returning call; ctypes already raised if an exception was set."""
+    if result != 0:
+        raise SystemError(f"{what} returned {result} without setting an exception")
+
+
+def word(address: int) -> int:
+    return c_void_p.from_address(address).value or 0
+
+
+def type_address(address: int) -> int:
+    """The ob_type of the object at ``address`` (0 for a definition never passed to Init)."""
+    return word(address + OB_TYPE)
+
+
+def symbol_address(name: str) -> int:
+    return ctypes.addressof(ctypes.c_char.in_dll(_api, name))
+
+
+MODULEDEF_TYPE = symbol_address("PyModuleDef_Type")
+MODULE_TYPE = id(types.ModuleType)
+
+
+# --- struct views ---------------------------------------------------------------------------
+
+
+class PyModuleDef_Slot(Structure):
+    _fields_ = [("slot", c_int), ("value", c_void_p)]
+
+
+class PyMethodDef(Structure):
+    _fields_ = [("ml_name", c_char_p), ("ml_meth", c_void_p), ("ml_flags", c_int),
+                ("ml_doc", c_char_p)]
+
+
+class PyModuleDef(Structure):
+    _fields_ = [
+        ("ob_base", ctypes.c_byte * HEAD),
+        ("m_init", c_void_p),
+        ("m_index", c_ssize_t),
+        ("m_copy", c_void_p),
+        ("m_name", c_char_p),
+        ("m_doc", c_char_p),
+        ("m_size", c_ssize_t),
+        ("m_methods", c_void_p),
+        ("m_slots", c_void_p),
+        ("m_traverse", c_void_p),
+        ("m_clear", c_void_p),
+        ("m_free", c_void_p),
+    ]
+
+
+class PyABIInfo(Structure):
+    _fields_ = [("major", ctypes.c_uint8), ("minor", ctypes.c_uint8), ("flags", c_uint16),
+                ("build_version", c_uint32), ("abi_version", c_uint32)]
+
+
+FREE_THREADED = "t" in getattr(sys, "abiflags", "")  # Py_GIL_DISABLED build
+
+
+class PySlot(Structure):
+    """3.15's ``PySlot`` (PEP 820): u16 id, u16 flags, u32 reserved, 8-byte value."""
+
+    _fields_ = [("sl_id", c_uint16), ("sl_flags", c_uint16), ("sl_reserved", c_uint32),
+                ("sl_value", c_uint64)]
+
+
+def _type_object(address: int) -> type:
+    tp = ctypes.cast(address, py_object).value
+    assert isinstance(tp, type)
+    return tp
+
+
+if ctypes.sizeof(PyModuleDef) != _type_object(MODULEDEF_TYPE).__basicsize__:  # pragma: no cover
+    raise ImportError(
+        f"extrun: PyModuleDef is {_type_object(MODULEDEF_TYPE).__basicsize__} bytes in this "
+        f"interpreter, not the {ctypes.sizeof(PyModuleDef)} extrun derives; refusing to run"
+    )
+
+
+def read_moduledef(address: int) -> PyModuleDef:
+    """A copy of the definition at ``address`` (copies: nothing keeps a view into it)."""
+    return PyModuleDef.from_buffer_copy(ctypes.string_at(address, ctypes.sizeof(PyModuleDef)))
+
+
+def read_methods(address: int) -> list[tuple[str, int, str | None]]:
+    """(name, flags, doc) of a NULL-terminated ``PyMethodDef`` array."""
+    out = []
+    size = ctypes.sizeof(PyMethodDef)
+    while address:
+        m = PyMethodDef.from_address(address)
+        if m.ml_name is None:
+            break
+        doc = m.ml_doc.decode("utf-8", "replace") if m.ml_doc is not None else None
+        out.append((m.ml_name.decode("utf-8", "replace"), m.ml_flags, doc))
+        address += size
+    return out
+
+
+def read_def_slots(address: int) -> list[tuple[int, int]]:
+    """(id, value) of a ``PyModuleDef_Slot`` array, up to its {0, NULL} terminator."""
+    out = []
+    size = ctypes.sizeof(PyModuleDef_Slot)
+    while address:
+        s = PyModuleDef_Slot.from_address(address)
+        if s.slot == 0:
+            break
+        out.append((s.slot, s.value or 0))
+        address += size
+    return out
+
+
+def read_pyslots(address: int) -> list[tuple[int, int, int]]:
+    """(id, flags, value) of a 3.15 ``PySlot`` array, up to its ``Py_slot_end``."""
+    out = []
+    size = ctypes.sizeof(PySlot)
+    while address:
+        s = PySlot.from_address(address)
+        if s.sl_id == 0:
+            break
+        out.append((s.sl_id, s.sl_flags, s.sl_value))
+        address += size
+    return out
+
+
+def c_string(address: int) -> str | None:
+    return ctypes.string_at(address).decode("utf-8", "replace") if address else None
+
+
+# --- export hooks ---------------------------------------------------------------------------
+
+_HOOK = ctypes.PYFUNCTYPE(c_void_p)
+
+
+def call_hook(address: int) -> int:
+    """Call ``PyInit_*``/``PyModExport_*`` with the GIL held; returns the raw pointer (0: NULL).
+
+    An exception the hook leaves set is raised by ctypes. ctypes drops the return value in that
+    case, so a hook that returns a value *and* sets an exception cannot be told apart from one
+    that returns NULL; CPython would wrap the former in SystemError (see the README).
+    """
+    return _HOOK(address)() or 0  # type: ignore[no-any-return]
+
+
+# --- C-API calls ----------------------------------------------------------------------------
+
+
+def module_from_def_and_spec(def_address: int, spec: object) -> object:
+    return _steal(_PyModule_FromDefAndSpec2(def_address, spec, API_VERSION),
+                  "PyModule_FromDefAndSpec2")
+
+
+def module_from_slots_and_spec(slots_address: int, spec: object) -> object:
+    return _steal(_PyModule_FromSlotsAndSpec(slots_address, spec), "PyModule_FromSlotsAndSpec")
+
+
+def module_exec_def(module: object, def_address: int) -> None:
+    _check(_PyModule_ExecDef(module, def_address), "PyModule_ExecDef")
+
+
+def module_exec(module: object) -> None:
+    _check(_PyModule_Exec(module), "PyModule_Exec")
+
+
+def module_add_functions(module: object, methods_address: int) -> None:
+    _check(_PyModule_AddFunctions(module, methods_address), "PyModule_AddFunctions")
+
+
+def module_set_doc(module: object, doc_address: int) -> None:
+    _check(_PyModule_SetDocString(module, ctypes.string_at(doc_address)), "PyModule_SetDocString")
+
+
+def module_get_def(module: object) -> int:
+    return _PyModule_GetDef(module) or 0  # type: ignore[no-any-return]
+
+
+def module_get_state(module: object) -> int:
+    return _PyModule_GetState(module) or 0  # type: ignore[no-any-return]
+
+
+def module_get_token(module: object) -> int:
+    """3.15+: the module's token (its def, or its ``Py_mod_token``); else its def."""
+    if not HAS_SLOTS_API:
+        return module_get_def(module)
+    out = c_void_p()
+    _check(_PyModule_GetToken(module, ctypes.byref(out)), "PyModule_GetToken")
+    return out.value or 0
+
+
+def module_get_state_size(module: object) -> int | None:
+    if not HAS_SLOTS_API:
+        return None
+    out = c_ssize_t()
+    _check(_PyModule_GetStateSize(module, ctypes.byref(out)), "PyModule_GetStateSize")
+    return out.value
+
+
+def state_add_module(module: object, def_address: int) -> None:
+    _check(_PyState_AddModule(module, def_address), "PyState_AddModule")
+
+
+def plain_module(name: str) -> types.ModuleType:
+    mod = _steal(_PyModule_NewObject(name), "PyModule_NewObject")
+    assert isinstance(mod, types.ModuleType)
+    return mod
+
+
+# --- the module layout ----------------------------------------------------------------------
+
+
+class LayoutError(ImportError):
+    """The module object layout could not be derived or verified: extrun refuses to write."""
+
+
+class Layout:
+    """Offsets (from a module object's start) of the words a definition sets on a module."""
+
+    __slots__ = ("token", "words")
+
+    def __init__(self, words: tuple[int, ...], token: int) -> None:
+        self.words = words  # every word that differs between a def-created and a plain module
+        self.token = token  # the word holding the def (md_def up to 3.14, md_token on 3.15)
+
+    def __repr__(self) -> str:
+        return f"Layout(words={self.words}, token={self.token})"
+
+
+_keep: list[object] = []  # probe definitions and callbacks: must outlive every module using them
+_NOOP = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
+_NOARGS = ctypes.PYFUNCTYPE(py_object, py_object, py_object)
+
+
+def _static(obj: object) -> int:
+    """Keep ``obj`` alive for the life of the process (it plays static C memory)."""
+    _keep.append(obj)
+    return ctypes.addressof(obj)  # type: ignore[arg-type]
+
+
+def _callback_address() -> int:
+    cb = _NOOP(lambda *args: 0)
+    _keep.append(cb)
+    return ctypes.cast(cb, c_void_p).value or 0
+
+
+def _probe_def(size: int, with_hooks: bool) -> int:
+    """A static PyModuleDef with distinctive values, so each field can be found by value."""
+    meth = _NOARGS(lambda self, arg: None)
+    _keep.append(meth)
+    methods = (PyMethodDef * 2)()
+    methods[0] = PyMethodDef(b"probe", ctypes.cast(meth, c_void_p).value, 0x0004, None)
+    d = PyModuleDef()
+    d.m_name = b"_extrun_probe"
+    d.m_doc = b"extrun layout probe"
+    d.m_size = size
+    d.m_methods = _static(methods)
+    if with_hooks:  # never called: a probe module is never executed, so its state stays NULL
+        d.m_traverse, d.m_clear, d.m_free = (_callback_address() for _ in range(3))
+    return _static(d)
+
+
+def _words(obj: object) -> list[int]:
+    base = id(obj)
+    return [word(base + off) for off in range(0, types.ModuleType.__basicsize__, PTR)]
+
+
+def _differing(a: object, b: object) -> set[int]:
+    """Offsets (after the object header, except md_dict) of words that differ."""
+    skip = {types.ModuleType.__dictoffset__}
+    return {i * PTR for i, (x, y) in enumerate(zip(_words(a), _words(b), strict=True))
+            if x != y and i * PTR >= HEAD and i * PTR not in skip}
+
+
+_PROBE_NAME = "_extrun_probe"
+
+
+def _probe_layout() -> Layout:
+    spec = types.SimpleNamespace(name=_PROBE_NAME)
+    def_a = _probe_def(0x5EED0, with_hooks=True)
+    made = module_from_def_and_spec(def_a, spec)
+    plain = plain_module(spec.name)
+    words = _differing(made, plain)
+    if HAS_SLOTS_API:  # a module created from a slot array also carries its exec function
+        words |= _differing(_probe_slots_module(spec), plain)
+    tokens = [off for off in sorted(words) if word(id(made) + off) == def_a]
+    if len(tokens) != 1:
+        raise LayoutError(f"extrun: found {len(tokens)} words holding the definition in a "
+                          "module object; refusing to run")
+    return Layout(tuple(sorted(words)), tokens[0])
+
+
+def _probe_slots_module(spec: object) -> object:
+    """3.15: a module from a slot array with every slot a module object copies set."""
+    slots = (PySlot * 8)()
+    values = [(100, _static(ctypes.create_string_buffer(b"_extrun_probe"))),  # Py_mod_name
+              (102, 0x5EED2),  # Py_mod_state_size
+              (104, _callback_address()), (105, _callback_address()),
+              (106, _callback_address()),  # state traverse/clear/free
+              (85, _callback_address()),  # Py_mod_exec (never run)
+              (110, _static(ctypes.create_string_buffer(8))),  # Py_mod_token
+              (109, _static(PyABIInfo(1, 0, 0x4 if FREE_THREADED else 0x2,  # Py_mod_abi
+                                      sys.hexversion, sys.hexversion)))]
+    for i, (sid, value) in enumerate(values):
+        slots[i] = PySlot(sid, 0, 0, value)
+    return module_from_slots_and_spec(_static(slots), spec)
+
+
+def verify_layout(layout: Layout) -> None:
+    """Check, reading only, that ``layout`` describes this interpreter's module objects.
+
+    A second definition with other values must set no word outside ``layout.words``, hold its
+    address at ``layout.token``, and a module given those words must answer the public C API as
+    one CPython created: ``PyModule_GetDef`` finds the def and ``PyModule_ExecDef`` allocates the
+    state. Raises :class:`LayoutError` rather than ever writing with a wrong layout.
+    """
+    spec = types.SimpleNamespace(name=_PROBE_NAME)
+    def_b = _probe_def(24, with_hooks=False)
+    made = module_from_def_and_spec(def_b, spec)
+    plain = plain_module(spec.name)
+    base = types.ModuleType.__basicsize__
+    words = set(layout.words)
+    if (not words or any(off < HEAD or off + PTR > base or off % PTR for off in words)
+            or layout.token not in words or types.ModuleType.__dictoffset__ in words):
+        raise LayoutError(f"extrun: {layout} is not a possible module object layout here")
+    extra = _differing(made, plain) - words
+    if extra or word(id(made) + layout.token) != def_b:
+        raise LayoutError(f"extrun: {layout} does not match a module created by CPython "
+                          f"(unexplained words at {sorted(extra)}); refusing to run")
+    target = plain_module(spec.name)
+    _swap(made, target, layout)
+    if module_get_def(target) != def_b or module_get_def(made) != 0:
+        raise LayoutError("extrun: a module given the definition's words does not report it; "
+                          "refusing to run")
+    module_exec_def(target, def_b)
+    state = module_get_state(target)
+    if not state or module_get_state_size(target) not in (None, 24):
+        raise LayoutError("extrun: a module given the definition's words got no state; "
+                          "refusing to run")
+
+
+def _swap(a: object, b: object, layout: Layout) -> None:
+    """Exchange the definition's words between two module objects."""
+    for off in layout.words:
+        pa = c_void_p.from_address(id(a) + off)
+        pb = c_void_p.from_address(id(b) + off)
+        pa.value, pb.value = pb.value, pa.value
+
+
+LAYOUT = _probe_layout()
+verify_layout(LAYOUT)
+
+
+def is_plain(module: object) -> bool:
+    """True if no definition was ever given to ``module`` (and it has no state)."""
+    fresh = plain_module("_extrun_plain")
+    return not module_get_state(module) and all(
+        word(id(module) + off) == word(id(fresh) + off) for off in LAYOUT.words)
+
+
+def attach(module: types.ModuleType, template: object) -> None:
+    """Give ``module`` the definition CPython attached to ``template``, which becomes plain.
+
+    ``template`` is a module CPython itself created from the definition (and so validated);
+    exchanging the words the verified layout names leaves ``module`` exactly as CPython would
+    have created it, and ``template`` safe to drop (no state, no def: its m_free never runs).
+    """
+    if type(template) is not types.ModuleType or not isinstance(module, types.ModuleType):
+        raise TypeError("attach() needs two module objects")
+    if not is_plain(module):
+        raise ImportError(f"module {module.__name__!r} is already initialized")
+    _swap(template, module, LAYOUT)

@@ -1,0 +1,196 @@
+"""What an export hook exported: a multi-phase definition, a single-phase module, or slots.
+
+Reading a multi-phase definition (PEP 489) or a 3.15 slot array (PEP 793) runs no module code
+beyond the hook itself. A single-phase hook *is* the module's initialisation: the module it
+returns is kept on the definition so that it is never initialised twice.
+
+The checks on the hook's result, and their messages, are those of CPython's
+``_PyImport_RunModInitFunc`` (``Python/importdl.c``).
+"""
+
+from __future__ import annotations
+
+import types
+
+from . import _capi
+from .hooks import Hook, encoded_name
+
+__all__ = ["Definition", "Slot", "read_definition", "slot_name"]
+
+MULTI_PHASE = "multi-phase"
+SINGLE_PHASE = "single-phase"
+SLOTS = "slots"
+
+# Module slot ids by the version that introduced them; 3.15 renumbered them (PEP 820) and
+# accepts both numberings for Py_mod_create .. Py_mod_gil.
+_SLOT_NAMES: dict[int, tuple[tuple[int, int], str]] = {
+    1: ((3, 5), "Py_mod_create"),
+    2: ((3, 5), "Py_mod_exec"),
+    3: ((3, 12), "Py_mod_multiple_interpreters"),
+    4: ((3, 13), "Py_mod_gil"),
+    84: ((3, 15), "Py_mod_create"),
+    85: ((3, 15), "Py_mod_exec"),
+    86: ((3, 15), "Py_mod_multiple_interpreters"),
+    87: ((3, 15), "Py_mod_gil"),
+    92: ((3, 15), "Py_slot_subslots"),
+    94: ((3, 15), "Py_mod_slots"),
+    100: ((3, 15), "Py_mod_name"),
+    101: ((3, 15), "Py_mod_doc"),
+    102: ((3, 15), "Py_mod_state_size"),
+    103: ((3, 15), "Py_mod_methods"),
+    104: ((3, 15), "Py_mod_state_traverse"),
+    105: ((3, 15), "Py_mod_state_clear"),
+    106: ((3, 15), "Py_mod_state_free"),
+    109: ((3, 15), "Py_mod_abi"),
+    110: ((3, 15), "Py_mod_token"),
+}
+
+
+def slot_name(slot_id: int, version: tuple[int, int] = _capi.VERSION) -> str | None:
+    """The slot's name if the given CPython version knows the id, else None (unknown)."""
+    known = _SLOT_NAMES.get(slot_id)
+    return known[1] if known is not None and version >= known[0] else None
+
+
+class Slot:
+    """One slot: its id, its name (None where this interpreter does not know the id), value."""
+
+    __slots__ = ("flags", "id", "name", "value")
+
+    def __init__(self, slot_id: int, value: int, flags: int = 0) -> None:
+        self.id = slot_id
+        self.name = slot_name(slot_id)
+        self.value = value
+        self.flags = flags  # PySlot flags (3.15 slot arrays only)
+
+    def __repr__(self) -> str:
+        return f"Slot({self.name or self.id}, {self.value:#x})"
+
+
+class Definition:
+    """What a module's export hook returned, read without executing the module."""
+
+    __slots__ = ("address", "clear", "doc", "free", "hook", "m_name", "methods", "module",
+                 "size", "slots", "traverse", "kind")
+
+    def __init__(self, hook: Hook, kind: str, address: int) -> None:
+        self.hook = hook
+        self.kind = kind  # MULTI_PHASE, SINGLE_PHASE or SLOTS
+        self.address = address  # the PyModuleDef (or, for SLOTS, the PySlot array)
+        self.module: types.ModuleType | None = None  # single-phase: the module the hook made
+        self.m_name: str | None = None
+        self.doc: str | None = None
+        self.size = 0
+        self.methods: list[tuple[str, int, str | None]] = []
+        self.slots: list[Slot] = []
+        self.traverse = self.clear = self.free = False
+
+    @property
+    def name(self) -> str:
+        return self.hook.name
+
+    @property
+    def path(self) -> str:
+        return self.hook.path
+
+    def _values(self, name: str) -> list[int]:
+        return [s.value for s in self.slots if s.name == name]
+
+    @property
+    def has_create(self) -> bool:
+        return bool(self._values("Py_mod_create"))
+
+    @property
+    def exec_count(self) -> int:
+        return len(self._values("Py_mod_exec"))
+
+    @property
+    def multiple_interpreters(self) -> int | None:
+        """The ``Py_mod_multiple_interpreters`` value (0 not supported, 1 supported, 2 own GIL)."""
+        values = self._values("Py_mod_multiple_interpreters")
+        return values[0] if values else None
+
+    @property
+    def gil(self) -> int | None:
+        """The ``Py_mod_gil`` value (0 ``Py_MOD_GIL_USED``, 1 ``Py_MOD_GIL_NOT_USED``)."""
+        values = self._values("Py_mod_gil")
+        return values[0] if values else None
+
+    @property
+    def unknown_slots(self) -> list[int]:
+        return [s.id for s in self.slots if s.name is None]
+
+    def __repr__(self) -> str:
+        return f"<Definition {self.kind} {self.name!r} from {self.path!r}>"
+
+
+def _short(hook: Hook) -> str:
+    return encoded_name(hook.name)[1]
+
+
+def read_definition(hook: Hook) -> Definition:
+    """Call the hook and describe what it returned, raising as CPython's loader does."""
+    result = _capi.call_hook(hook.address)  # an exception the hook raised propagates as is
+    short = _short(hook)
+    if hook.kind == "export":
+        if not result:
+            raise SystemError(f"module export hook for module {hook.name!r} failed "
+                              "without setting an exception")
+        return _from_pyslots(hook, result)
+    if not result:
+        raise SystemError(f"initialization of {short} failed without raising an exception")
+    tp = _capi.type_address(result)
+    if tp == 0:
+        raise SystemError(f"init function of {short} returned uninitialized object")
+    if tp == _capi.MODULEDEF_TYPE:
+        return _from_moduledef(hook, result)
+    if encoded_name(hook.name)[0]:
+        raise SystemError(f"initialization of {short} did not return PyModuleDef")
+    return _from_singlephase(hook, result, short)
+
+
+def _fill_from_moduledef(d: Definition, address: int) -> None:
+    raw = _capi.read_moduledef(address)
+    d.m_name = raw.m_name.decode("utf-8", "replace") if raw.m_name else None
+    d.doc = raw.m_doc.decode("utf-8", "replace") if raw.m_doc is not None else None
+    d.size = raw.m_size
+    d.methods = _capi.read_methods(raw.m_methods or 0)
+    d.traverse, d.clear, d.free = bool(raw.m_traverse), bool(raw.m_clear), bool(raw.m_free)
+
+
+def _from_moduledef(hook: Hook, address: int) -> Definition:
+    d = Definition(hook, MULTI_PHASE, address)
+    _fill_from_moduledef(d, address)
+    d.slots = [Slot(i, v) for i, v in _capi.read_def_slots(_capi.read_moduledef(address).m_slots
+                                                            or 0)]
+    return d
+
+
+def _from_singlephase(hook: Hook, address: int, short: str) -> Definition:
+    module = _capi._steal(address, hook.symbol)  # the hook gave us a new reference
+    if not isinstance(module, types.ModuleType):
+        raise SystemError(f"initialization of {short} did not return an extension module")
+    def_address = _capi.module_get_def(module)
+    if not def_address:
+        raise SystemError(f"initialization of {short} did not return a valid extension module")
+    d = Definition(hook, SINGLE_PHASE, def_address)
+    _fill_from_moduledef(d, def_address)
+    d.module = module
+    return d
+
+
+def _from_pyslots(hook: Hook, address: int) -> Definition:
+    d = Definition(hook, SLOTS, address)
+    d.slots = [Slot(i, v, f) for i, f, v in _capi.read_pyslots(address)]
+    for s in d.slots:
+        if s.name == "Py_mod_name":
+            d.m_name = _capi.c_string(s.value)
+        elif s.name == "Py_mod_doc":
+            d.doc = _capi.c_string(s.value)
+        elif s.name == "Py_mod_state_size":
+            d.size = s.value
+        elif s.name == "Py_mod_methods":
+            d.methods = _capi.read_methods(s.value)
+        elif s.name in ("Py_mod_state_traverse", "Py_mod_state_clear", "Py_mod_state_free"):
+            setattr(d, s.name.rpartition("_")[2], bool(s.value))
+    return d

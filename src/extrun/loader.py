@@ -1,0 +1,238 @@
+"""``ExtensionLoader``: PEP 489 loading phase by phase, plus PEP 547's ``exec_in_module``.
+
+One code path serves import, ``exec_in_module`` and running as ``__main__``: find the hook, read
+the definition, then create (``PyModule_FromDefAndSpec2`` / ``PyModule_FromSlotsAndSpec``) or give
+the definition to an existing module, then execute (``PyModule_ExecDef`` / ``PyModule_Exec``).
+The C API itself validates slots and runs create/exec, so errors are CPython's own.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
+
+from . import _capi
+from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
+from .hooks import find_hook
+
+__all__ = ["ExtensionLoader", "definition_for", "load", "load_all"]
+
+# (path, name) -> Definition. Multi-phase hooks are pure, so this only saves work; for
+# single-phase modules it is CPython's extensions cache: the hook must not run twice.
+_definitions: dict[tuple[str, str], Definition] = {}
+# (path, name) -> the dict a single-phase module with m_size == -1 had after its first load
+_single_phase_copies: dict[tuple[str, str], dict[str, object]] = {}
+
+
+def definition_for(name: str, path: str) -> Definition:
+    """The definition module ``name`` exports from ``path`` (cached per library and name)."""
+    key = (path, name)
+    d = _definitions.get(key)
+    if d is None:
+        d = _read_single_phase_aware(name, path)
+        _definitions[key] = d
+    return d
+
+
+def _read_single_phase_aware(name: str, path: str) -> Definition:
+    hook = find_hook(name, path)
+    context = _swap_package_context(name)
+    try:
+        return read_definition(hook)
+    finally:
+        _swap_package_context(context)
+
+
+def _swap_package_context(context: str | None) -> str | None:
+    """Set CPython's package context (3.11's ``_Py_PackageContext``) for single-phase init.
+
+    It tells ``PyModule_Create`` a submodule's full name. Later versions keep it private; there
+    the name is set on the module afterwards (:func:`_finish_single_phase`).
+    """
+    if _PACKAGE_CONTEXT is None:
+        return None
+    old = _PACKAGE_CONTEXT.value
+    _PACKAGE_CONTEXT.value = context.encode("utf-8") if context is not None else None
+    return old.decode("utf-8") if old is not None else None
+
+
+def _package_context() -> object:
+    import ctypes
+
+    try:
+        return ctypes.c_char_p.in_dll(ctypes.pythonapi, "_Py_PackageContext")
+    except ValueError:
+        return None
+
+
+_PACKAGE_CONTEXT = _package_context()
+
+
+def _spec_name(spec: object) -> str:
+    name = getattr(spec, "name", None)
+    if not isinstance(name, str):
+        raise TypeError("module name must be a string")
+    return name
+
+
+class ExtensionLoader(ExtensionFileLoader):
+    """A drop-in ``ExtensionFileLoader`` that loads through extrun's own PEP 489 phases."""
+
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType:  # type: ignore[override]
+        name = _spec_name(spec)
+        d = definition_for(name, self.path)
+        if d.kind == SINGLE_PHASE:
+            return _single_phase_module(d, name, self.path)
+        if d.kind == SLOTS:
+            module = _capi.module_from_slots_and_spec(d.address, spec)
+        else:
+            module = _capi.module_from_def_and_spec(d.address, spec)
+        if sys.flags.verbose:
+            print(f"extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
+        return module  # type: ignore[return-value]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition."""
+        _exec_created(module)
+
+    def exec_in_module(self, spec: ModuleSpec, module: types.ModuleType) -> None:
+        """Run the definition's exec phase on an existing module object (PEP 547).
+
+        The module gets the definition (so ``PyModule_GetDef``, ``PyModule_GetState`` and
+        ``PyType_GetModuleByDef`` work on it), state allocated per ``m_size``, the methods and
+        doc, then its exec slots run. ImportError if the definition needs its own create
+        function, is single-phase, or the module was already initialised.
+        """
+        name = _spec_name(spec)
+        d = definition_for(name, self.path)
+        if d.kind == SINGLE_PHASE:
+            raise ImportError(f"{name} uses single-phase initialization; it cannot be "
+                              "executed in an existing module", name=name, path=self.path)
+        if d.has_create:
+            raise ImportError(f"{name} has a Py_mod_create slot; it cannot be executed in an "
+                              "existing module", name=name, path=self.path)
+        if not isinstance(module, types.ModuleType):
+            raise TypeError(f"exec_in_module() needs a module, not {type(module).__name__}")
+        if not _capi.is_plain(module):
+            raise ImportError(f"module {module.__name__!r} is already initialized",
+                              name=name, path=self.path)
+        # CPython creates (and so validates) a module from the definition; it takes its place.
+        if d.kind == SLOTS:
+            template = _capi.module_from_slots_and_spec(d.address, spec)
+        else:
+            template = _capi.module_from_def_and_spec(d.address, spec)
+        _capi.attach(module, template)
+        del template
+        if d.methods:
+            _capi.module_add_functions(module, _methods_address(d))
+        if d.doc is not None:
+            module.__doc__ = d.doc
+        _exec_created(module)
+
+
+def _methods_address(d: Definition) -> int:
+    if d.kind == SLOTS:
+        return next(s.value for s in d.slots if s.name == "Py_mod_methods")
+    return _capi.read_moduledef(d.address).m_methods or 0
+
+
+def _exec_created(module: object) -> None:
+    """``exec_builtin_or_dynamic``: skip non-modules, modules without a def and executed ones."""
+    if not isinstance(module, types.ModuleType) or _capi.module_get_state(module):
+        return
+    if _capi.HAS_SLOTS_API:
+        _capi.module_exec(module)
+        return
+    def_address = _capi.module_get_def(module)
+    if def_address:
+        _capi.module_exec_def(module, def_address)
+
+
+def _single_phase_module(d: Definition, name: str, path: str) -> types.ModuleType:
+    """A single-phase module as CPython gives it: the hook's module the first time, then
+    (m_size == -1) a new module holding a copy of the first one's dict, or (m_size >= 0) the
+    result of running the hook again."""
+    key = (path, name)
+    module = d.module
+    if module is not None:  # first load: the hook already ran, while reading the definition
+        d.module = None
+        _finish_single_phase(module, d, name, path)
+        if d.size == -1:
+            _single_phase_copies[key] = dict(module.__dict__)
+        return module
+    if d.size == -1:
+        module = sys.modules.get(name) or types.ModuleType(name)
+        module.__dict__.update(_single_phase_copies[key])
+        sys.modules[name] = module
+    else:
+        fresh = read_definition(d.hook)
+        assert fresh.module is not None
+        module = fresh.module
+        sys.modules[name] = module
+    _capi.state_add_module(module, d.address)
+    return module
+
+
+def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, path: str) -> None:
+    """What CPython does after a single-phase hook: __file__, sys.modules, PyState."""
+    if _PACKAGE_CONTEXT is None and "." in name and module.__name__ == name.rpartition(".")[2]:
+        module.__name__ = name  # what the package context would have given PyModule_Create
+    module.__file__ = path
+    sys.modules[name] = module
+    _capi.state_add_module(module, d.address)
+
+
+def _spec(name: str, path: str) -> ModuleSpec:
+    loader = ExtensionLoader(name, path)
+    spec = ModuleSpec(name, loader, origin=path, is_package=loader.is_package(name))
+    spec.has_location = True
+    return spec
+
+
+def load(path: str, name: str | None = None, *, register: bool = True) -> types.ModuleType:
+    """Load the extension module ``name`` (default: from the file name) from ``path``.
+
+    Any library, any name: the name only decides which hook is called. As ``import``, the module
+    is in ``sys.modules`` while it executes (unless ``register`` is false) and removed if that
+    fails.
+    """
+    from importlib._bootstrap import module_from_spec  # type: ignore[attr-defined]
+
+    if name is None:
+        name = module_name_from_path(path)
+    spec = _spec(name, path)
+    module: types.ModuleType = module_from_spec(spec)
+    if register:
+        sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except BaseException:
+        if register and sys.modules.get(name) is module:
+            del sys.modules[name]
+        raise
+    return module
+
+
+def load_all(path: str, names: list[str] | None = None) -> dict[str, types.ModuleType]:
+    """Load several modules exported by one library (PEP 489 "Multiple modules in one library").
+
+    ``names`` defaults to every module whose export hook the library defines.
+    """
+    if names is None:
+        from .hooks import exported_modules
+
+        names = exported_modules(path)
+    return {name: load(path, name) for name in names}
+
+
+def module_name_from_path(path: str) -> str:
+    """``spam`` for ``.../spam.cpython-311-x86_64-linux-gnu.so`` (any extension suffix)."""
+    import os
+
+    base = os.path.basename(path)
+    for suffix in sorted(EXTENSION_SUFFIXES, key=len, reverse=True):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base.partition(".")[0]
+

@@ -383,7 +383,6 @@ def _probe_layout() -> Layout:
 
 def _probe_slots_module(spec: object) -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
-    slots = (PySlot * 8)()
     values = [(100, _static(ctypes.create_string_buffer(b"_extrun_probe"))),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
               (104, _callback_address()), (105, _callback_address()),
@@ -392,6 +391,7 @@ def _probe_slots_module(spec: object) -> object:
               (110, _static(ctypes.create_string_buffer(8))),  # Py_mod_token
               (109, _static(PyABIInfo(1, 0, 0x4 if FREE_THREADED else 0x2,  # Py_mod_abi
                                       sys.hexversion, sys.hexversion)))]
+    slots = (PySlot * (len(values) + 1))()  # zeroed: the last one is Py_slot_end
     for i, (sid, value) in enumerate(values):
         slots[i] = PySlot(sid, 0, 0, value)
     return module_from_slots_and_spec(_static(slots), spec)

@@ -172,7 +172,8 @@ def _from_singlephase(hook: Hook, address: int, short: str) -> Definition:
         raise SystemError(f"initialization of {short} did not return an extension module")
     def_address = _capi.module_get_def(module)
     if not def_address:
-        raise SystemError(f"initialization of {short} did not return a valid extension module")
+        valid = "a valid" if _capi.VERSION >= (3, 13) else "an"  # 3.13 reworded it
+        raise SystemError(f"initialization of {short} did not return {valid} extension module")
     d = Definition(hook, SINGLE_PHASE, def_address)
     _fill_from_moduledef(d, def_address)
     d.module = module

@@ -1,0 +1,57 @@
+"""3.15: PyModExport_* hooks returning PySlot arrays (PEP 793, PEP 820)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from extrun import _capi
+from extrun.definition import SLOTS
+from extrun.loader import ExtensionLoader, definition_for, load
+
+from .conftest import native_load, outcome
+
+
+def test_export_hook_definition(modexport: str) -> None:
+    d = definition_for("xp_good", modexport)
+    assert d.kind == SLOTS and d.hook.symbol == "PyModExport_xp_good"
+    assert (d.m_name, d.doc, d.size) == ("xp_good", "A module defined by PyModExport.", 8)
+    assert [m[0] for m in d.methods] == ["increment", "token_ok", "exec_calls"]
+    assert d.exec_count == 1 and not d.has_create
+    assert d.multiple_interpreters == 2 and d.gil == 1
+    assert {s.name for s in d.slots} >= {"Py_mod_abi", "Py_mod_token"}
+    assert d.unknown_slots == []
+
+
+def test_export_hook_loads(modexport: str) -> None:
+    m = load(modexport, "xp_good", register=False)
+    assert m.answer == 42 and m.__doc__ == "A module defined by PyModExport."
+    assert m.increment() == 1 and m.token_ok() is True
+    assert _capi.module_get_def(m) == 0  # no PyModuleDef: a token instead
+    assert _capi.module_get_state_size(m) == 8
+    native = native_load(modexport, "xp_good")
+    assert sorted(vars(m)) == sorted(vars(native))
+
+
+def test_export_hook_preferred(modexport: str) -> None:
+    assert definition_for("xp_both", modexport).hook.symbol == "PyModExport_xp_both"
+
+
+@pytest.mark.parametrize("name", ["xp_null", "xp_raise"])
+def test_bad_export_hooks_as_cpython(modexport: str, name: str) -> None:
+    expected = outcome(native_load, modexport, name)
+    assert expected is not None
+    assert outcome(lambda: load(modexport, name, register=False)) == expected
+
+
+def test_exec_in_module_with_slots(modexport: str) -> None:
+    target = types.ModuleType("__main__")
+    loader = ExtensionLoader("xp_good", modexport)
+    spec = types.SimpleNamespace(name="xp_good", origin=modexport)
+    before = load(modexport, "xp_good", register=False).exec_calls()
+    loader.exec_in_module(spec, target)  # type: ignore[arg-type]
+    assert target.answer == 42 and target.token_ok() is True
+    assert target.increment() == 1 and target.exec_calls() == before + 1
+    with pytest.raises(ImportError, match="already initialized"):
+        loader.exec_in_module(spec, target)  # type: ignore[arg-type]

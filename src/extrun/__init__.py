@@ -15,13 +15,14 @@ if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
     )
 
 __version__ = "0.1.0"
-__all__ = ["Definition", "ExtensionLoader", "definition_for", "load", "load_all"]
+__all__ = ["Definition", "ExtensionLoader", "definition_for", "load", "load_all", "spec_for"]
 
 _LAZY = {
     "ExtensionLoader": "loader",
     "load": "loader",
     "load_all": "loader",
     "definition_for": "loader",
+    "spec_for": "loader",
     "Definition": "definition",
 }
 

@@ -35,6 +35,10 @@ from ctypes import (
     py_object,
 )
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
 if sys.implementation.name != "cpython" or sys.version_info < (3, 11):  # pragma: no cover
     raise ImportError(
         "extrun needs CPython >= 3.11 (it drives CPython's C API); this is "
@@ -50,10 +54,9 @@ API_VERSION = sys.api_version
 _api = ctypes.pythonapi
 
 
-def _fn(name: str, restype: object, *argtypes: object) -> ctypes._CFuncPtr:
+def _fn(name: str, restype: Any, *argtypes: Any) -> Any:
     """A private prototype, so that no other user of ctypes.pythonapi sees our restypes."""
-    proto = ctypes.PYFUNCTYPE(restype, *argtypes)  # type: ignore[arg-type]
-    return proto((name, _api))  # type: ignore[call-arg, arg-type]
+    return ctypes.PYFUNCTYPE(restype, *argtypes)((name, _api))
 
 
 def _has(name: str) -> bool:
@@ -232,7 +235,8 @@ def call_hook(address: int) -> int:
     case, so a hook that returns a value *and* sets an exception cannot be told apart from one
     that returns NULL; CPython would wrap the former in SystemError (see the README).
     """
-    return _HOOK(address)() or 0  # type: ignore[no-any-return]
+    result: int | None = _HOOK(address)()
+    return result or 0
 
 
 # --- C-API calls ----------------------------------------------------------------------------
@@ -264,11 +268,13 @@ def module_set_doc(module: object, doc_address: int) -> None:
 
 
 def module_get_def(module: object) -> int:
-    return _PyModule_GetDef(module) or 0  # type: ignore[no-any-return]
+    address: int | None = _PyModule_GetDef(module)
+    return address or 0
 
 
 def module_get_state(module: object) -> int:
-    return _PyModule_GetState(module) or 0  # type: ignore[no-any-return]
+    address: int | None = _PyModule_GetState(module)
+    return address or 0
 
 
 def module_get_token(module: object) -> int:

@@ -70,8 +70,20 @@ class Slot:
 class Definition:
     """What a module's export hook returned, read without executing the module."""
 
-    __slots__ = ("address", "clear", "doc", "free", "hook", "m_name", "methods", "module",
-                 "size", "slots", "traverse", "kind")
+    __slots__ = (
+        "address",
+        "clear",
+        "doc",
+        "free",
+        "hook",
+        "kind",
+        "m_name",
+        "methods",
+        "module",
+        "size",
+        "slots",
+        "traverse",
+    )
 
     def __init__(self, hook: Hook, kind: str, address: int) -> None:
         self.hook = hook

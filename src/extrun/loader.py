@@ -8,6 +8,7 @@ The C API itself validates slots and runs create/exec, so errors are CPython's o
 
 from __future__ import annotations
 
+import ctypes
 import sys
 import types
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
@@ -16,7 +17,7 @@ from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
 from .hooks import find_hook
 
-__all__ = ["ExtensionLoader", "definition_for", "load", "load_all"]
+__all__ = ["ExtensionLoader", "definition_for", "load", "load_all", "spec_for"]
 
 # (path, name) -> Definition. Multi-phase hooks are pure, so this only saves work; for
 # single-phase modules it is CPython's extensions cache: the hook must not run twice.
@@ -57,9 +58,7 @@ def _swap_package_context(context: str | None) -> str | None:
     return old.decode("utf-8") if old is not None else None
 
 
-def _package_context() -> object:
-    import ctypes
-
+def _package_context() -> ctypes.c_char_p | None:
     try:
         return ctypes.c_char_p.in_dll(ctypes.pythonapi, "_Py_PackageContext")
     except ValueError:
@@ -79,7 +78,7 @@ def _spec_name(spec: object) -> str:
 class ExtensionLoader(ExtensionFileLoader):
     """A drop-in ``ExtensionFileLoader`` that loads through extrun's own PEP 489 phases."""
 
-    def create_module(self, spec: ModuleSpec) -> types.ModuleType:  # type: ignore[override]
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
         name = _spec_name(spec)
         d = definition_for(name, self.path)
         if d.kind == SINGLE_PHASE:
@@ -183,9 +182,10 @@ def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, pat
     _capi.state_add_module(module, d.address)
 
 
-def _spec(name: str, path: str) -> ModuleSpec:
-    loader = ExtensionLoader(name, path)
-    spec = ModuleSpec(name, loader, origin=path, is_package=loader.is_package(name))
+def spec_for(loader: ExtensionLoader) -> ModuleSpec:
+    """The spec ``import`` would give the loader's module (origin: the library)."""
+    spec = ModuleSpec(loader.name, loader, origin=loader.path,
+                      is_package=loader.is_package(loader.name))
     spec.has_location = True
     return spec
 
@@ -197,16 +197,16 @@ def load(path: str, name: str | None = None, *, register: bool = True) -> types.
     is in ``sys.modules`` while it executes (unless ``register`` is false) and removed if that
     fails.
     """
-    from importlib._bootstrap import module_from_spec  # type: ignore[attr-defined]
+    from importlib._bootstrap import module_from_spec
 
     if name is None:
         name = module_name_from_path(path)
-    spec = _spec(name, path)
-    module: types.ModuleType = module_from_spec(spec)
+    loader = ExtensionLoader(name, path)
+    module: types.ModuleType = module_from_spec(spec_for(loader))
     if register:
         sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        loader.exec_module(module)
     except BaseException:
         if register and sys.modules.get(name) is module:
             del sys.modules[name]

@@ -1,0 +1,7 @@
+"""``python -m extrun``."""
+
+import sys
+
+from extrun.cli import main
+
+sys.exit(main())

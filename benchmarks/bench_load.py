@@ -9,8 +9,6 @@ load of each and the ratio extrun/native. Target (issue 2): <= 1.5.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import statistics
 import sys
 import time
@@ -18,17 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.conftest import build
+from tests.conftest import native_load as native
 
 from extrun.loader import load
-
-
-def native(path: str, name: str) -> object:
-    loader = importlib.machinery.ExtensionFileLoader(name, path)
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def ours(path: str, name: str) -> object:

@@ -78,7 +78,6 @@ HAS_SLOTS_API = _has("PyModule_FromSlotsAndSpec")  # 3.15+: PEP 793
 if HAS_SLOTS_API:
     _PyModule_FromSlotsAndSpec = _fn("PyModule_FromSlotsAndSpec", c_void_p, c_void_p, py_object)
     _PyModule_Exec = _fn("PyModule_Exec", c_int, py_object)
-    _PyModule_GetToken = _fn("PyModule_GetToken", c_int, py_object, POINTER(c_void_p))
     _PyModule_GetStateSize = _fn("PyModule_GetStateSize", c_int, py_object, POINTER(c_ssize_t))
 
 
@@ -275,15 +274,6 @@ def module_get_def(module: object) -> int:
 def module_get_state(module: object) -> int:
     address: int | None = _PyModule_GetState(module)
     return address or 0
-
-
-def module_get_token(module: object) -> int:
-    """3.15+: the module's token (its def, or its ``Py_mod_token``); else its def."""
-    if not HAS_SLOTS_API:
-        return module_get_def(module)
-    out = c_void_p()
-    _check(_PyModule_GetToken(module, ctypes.byref(out)), "PyModule_GetToken")
-    return out.value or 0
 
 
 def module_get_state_size(module: object) -> int | None:

@@ -1,7 +1,7 @@
-"""``python -m extrun``."""
+"""``python -m extrun``.
 
-import sys
+``extrun run`` replaces this module's namespace with the target's and ends the process itself,
+so nothing here may look up a global after ``main()`` (hence ``__import__``, a builtin).
+"""
 
-from extrun.cli import main
-
-sys.exit(main())
+__import__("sys").exit(__import__("extrun.cli", fromlist=["main"]).main())

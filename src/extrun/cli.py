@@ -1,19 +1,30 @@
-"""The ``extrun`` command. Arguments are parsed by hand: argparse alone costs ~12 ms of start-up."""
+"""The ``extrun`` command. Arguments are parsed by hand: argparse alone costs ~12 ms of start-up,
+and ``run`` must cost no more than ``python -m`` itself."""
 
 from __future__ import annotations
 
 import sys
 
 USAGE = """\
-usage: extrun [--version] [--help]
+usage: extrun run [-i] [-m] [--strict] TARGET [ARGS...]
+       extrun --version | --help
 
-extrun loads CPython extension modules phase by phase (PEP 489).
-Python API: extrun.load(path, name), extrun.ExtensionLoader(name, path).exec_in_module(spec, mod)
+extrun run runs TARGET as __main__, as `python -m TARGET` / `python TARGET` would, and also
+when TARGET is an extension module (PEP 547):
+  TARGET    a dotted module name (with -m, or when it is not an existing path), or a path:
+            an extension library (.so/.pyd), a directory or zip file with a __main__, or a
+            Python file. Everything after TARGET is passed to it as sys.argv[1:].
+  -m        TARGET is a module name, even if a path of that name exists
+  -i        enter the interactive prompt with its __main__ afterwards, as `python -i`
+  --strict  refuse modules with a Py_mod_create slot (PEP 547 runs only modules that can be
+            executed in the existing __main__ module)
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "run":
+        return _run(args[1:])
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0
@@ -22,6 +33,67 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"extrun {__version__}")
         return 0
+    return _usage_error(f"unknown command {args[0]!r}")
+
+
+def _usage_error(message: str) -> int:
     sys.stderr.write(USAGE)
-    print(f"extrun: error: unknown command {args[0]!r}", file=sys.stderr)
+    print(f"extrun: error: {message}", file=sys.stderr)
     return 2
+
+
+def _run(args: list[str]) -> int:
+    interactive = strict = as_module = False
+    while args and args[0].startswith("-"):
+        option = args.pop(0)
+        if option == "-m":
+            as_module = True
+            break
+        if option == "-i":
+            interactive = True
+        elif option == "--strict":
+            strict = True
+        elif option in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            return 0
+        elif option == "--":
+            break
+        else:
+            return _usage_error(f"unknown option {option!r} for run")
+    if not args:
+        return _usage_error("run needs a TARGET")
+    target, rest = args[0], args[1:]
+    if interactive and not sys.flags.inspect:
+        _reexec_interactive(target, rest, as_module, strict)
+    if not as_module:
+        as_module = _looks_like_module(target)
+    from .runner import run_as_main
+
+    run_as_main(target, rest, as_module, strict)  # never returns
+    return 0  # pragma: no cover
+
+
+def _looks_like_module(target: str) -> bool:
+    """A dotted name that is not an existing path, nor named like a file, is a module name."""
+    import os
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    if os.path.exists(target) or os.sep in target or (os.altsep and os.altsep in target):
+        return False
+    if target.endswith((".py", ".pyc", ".pyw", ".pyz", ".zip", ".so", ".pyd",
+                        *EXTENSION_SUFFIXES)):
+        return False
+    return all(part.isidentifier() for part in target.split("."))
+
+
+def _reexec_interactive(target: str, rest: list[str], as_module: bool, strict: bool) -> None:
+    """``-i``: let the interpreter's own -i handle the prompt (and SystemExit) after the run."""
+    import os
+    import subprocess
+
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    argv = [sys.executable, *flags, "-i", "-m", "extrun", "run"]
+    argv += ["--strict"] * strict + (["-m"] if as_module else ["--"]) + [target, *rest]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -1,0 +1,433 @@
+"""Run any module as ``__main__``, extension modules included (PEP 547 and beyond).
+
+Python targets get ``runpy``'s behaviour exactly: the lookup below is ``runpy``'s
+``_get_module_details`` (same messages), except that where runpy stops with "No code object
+available" for an extension module, extrun goes on:
+
+- a multi-phase definition without ``Py_mod_create`` is executed *in* the existing ``__main__``
+  module (``ExtensionLoader.exec_in_module``): def attached, state allocated, exec slots run;
+- one with ``Py_mod_create`` (Cython) is created by its create function, installed as
+  ``sys.modules["__main__"]`` with ``__name__ == "__main__"``, then executed;
+- a single-phase module cannot be run: one line says why and how to fix it.
+
+This module is on the run path: it imports nothing beyond what ``python -m`` itself loads;
+ctypes (via :mod:`extrun.loader`) only for extension targets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from importlib.machinery import ExtensionFileLoader, ModuleSpec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import CodeType
+
+__all__ = ["RunError", "run_module", "run_path"]
+
+
+class RunError(ImportError):
+    """The target cannot be run; the message is one line naming it and the cause."""
+
+
+class _Error(Exception):
+    """runpy's private error for the command line (turned into a one-line exit)."""
+
+
+def _is_extension(spec: ModuleSpec) -> bool:
+    return isinstance(spec.loader, ExtensionFileLoader)
+
+
+def _get_module_details(mod_name: str, error: type[Exception] = ImportError
+                        ) -> tuple[str, ModuleSpec, CodeType | None]:
+    """runpy._get_module_details, but an extension module gives (name, spec, None)."""
+    import importlib.util
+
+    kwargs = {"name": mod_name} if issubclass(error, ImportError) else {}
+    if mod_name.startswith("."):
+        raise error("Relative module names not supported", **kwargs)
+    pkg_name, _, _ = mod_name.rpartition(".")
+    if pkg_name:
+        try:
+            __import__(pkg_name)
+        except ImportError as e:
+            if e.name is None or (e.name != pkg_name and not pkg_name.startswith(e.name + ".")):
+                raise
+        existing = sys.modules.get(mod_name)
+        if existing is not None and not hasattr(existing, "__path__"):
+            from warnings import warn
+
+            warn(RuntimeWarning(
+                f"{mod_name!r} found in sys.modules after import of package {pkg_name!r}, but "
+                f"prior to execution of {mod_name!r}; this may result in unpredictable "
+                "behaviour"), stacklevel=2)
+    try:
+        spec = importlib.util.find_spec(mod_name)
+    except (ImportError, AttributeError, TypeError, ValueError) as ex:
+        msg = f"Error while finding module specification for {mod_name!r} " \
+              f"({type(ex).__name__}: {ex})"
+        if mod_name.endswith(".py"):
+            msg += f". Try using '{mod_name[:-3]}' instead of '{mod_name}' as the module name."
+        raise error(msg, **kwargs) from ex
+    if spec is None:
+        raise error(f"No module named {mod_name}", **kwargs)
+    if spec.submodule_search_locations is not None:
+        if mod_name == "__main__" or mod_name.endswith(".__main__"):
+            raise error("Cannot use package as __main__ module", **kwargs)
+        try:
+            return _get_module_details(mod_name + ".__main__", error)
+        except error as e:
+            if mod_name not in sys.modules:
+                raise
+            raise error(f"{e}; {mod_name!r} is a package and cannot be directly executed",
+                        **kwargs) from None
+    loader = spec.loader
+    if loader is None:
+        raise error(f"{mod_name!r} is a namespace package and cannot be executed", **kwargs)
+    if _is_extension(spec):
+        return mod_name, spec, None
+    try:
+        code = loader.get_code(mod_name)  # type: ignore[attr-defined]
+    except ImportError as e:
+        raise error(format(e), **kwargs) from e
+    if code is None:
+        raise error(f"No code object available for {mod_name}", **kwargs)
+    return mod_name, spec, code
+
+
+def _get_main_module_details(error: type[Exception] = ImportError
+                             ) -> tuple[str, ModuleSpec, CodeType | None]:
+    """runpy._get_main_module_details: ``__main__`` of the directory/zip at sys.path[0]."""
+    main_name = "__main__"
+    saved_main = sys.modules[main_name]
+    del sys.modules[main_name]
+    try:
+        return _get_module_details(main_name)
+    except ImportError as exc:
+        if main_name in str(exc):
+            raise error(f"can't find {main_name!r} module in {sys.path[0]!r}") from exc
+        raise
+    finally:
+        sys.modules[main_name] = saved_main
+
+
+_SETS_CACHED = sys.version_info < (3, 15)  # 3.15's runpy and scripts no longer set __cached__
+
+
+def _namespace(run_globals: dict[str, object], mod_name: str, spec: ModuleSpec | None,
+               pkg_name: str | None = None, script_name: str | None = None) -> None:
+    """runpy._run_code's dunders."""
+    if spec is None:
+        loader, fname, cached = None, script_name, None
+    else:
+        loader, fname, cached = spec.loader, spec.origin, spec.cached
+        if pkg_name is None:
+            pkg_name = spec.parent
+    run_globals.update(__name__=mod_name, __file__=fname, __doc__=None, __loader__=loader,
+                       __package__=pkg_name, __spec__=spec)
+    if _SETS_CACHED:
+        run_globals["__cached__"] = cached
+
+
+# --- extension modules ----------------------------------------------------------------------
+
+
+def _extension_spec(spec: ModuleSpec) -> ModuleSpec:
+    """The spec with extrun's loader in place of importlib's (same name and origin)."""
+    from .loader import ExtensionLoader
+
+    assert spec.origin is not None
+    if not isinstance(spec.loader, ExtensionLoader):
+        spec.loader = ExtensionLoader(spec.name, spec.origin)
+    return spec
+
+
+def _check_runnable(spec: ModuleSpec, strict: bool) -> object:
+    """The definition, or RunError saying in one line why it cannot run as a script."""
+    from .definition import SINGLE_PHASE
+    from .loader import definition_for
+
+    assert spec.origin is not None
+    try:
+        d = definition_for(spec.name, spec.origin)
+    except ImportError as exc:
+        if exc.path != spec.origin:  # raised by the module's own hook: its traceback matters
+            raise
+        raise RunError(f"cannot load {spec.name} from {spec.origin}: {exc}", name=spec.name,
+                       path=spec.origin) from None
+    if d.kind == SINGLE_PHASE:
+        raise RunError(f"cannot run {spec.name} ({spec.origin}) as __main__: it uses "
+                       "single-phase initialization; port it to multi-phase initialization "
+                       "(PEP 489) to run it", name=spec.name, path=spec.origin)
+    if strict and d.has_create:
+        raise RunError(f"cannot run {spec.name} as __main__ with --strict: it has a "
+                       "Py_mod_create slot, so it cannot be executed in the existing __main__ "
+                       "module (PEP 547)", name=spec.name, path=spec.origin)
+    return d
+
+
+def _run_extension(spec: ModuleSpec, module: types.ModuleType, run_name: str,
+                   install: Callable[[types.ModuleType], None] | None = None,
+                   strict: bool = False, pkg_name: str | None = None) -> types.ModuleType:
+    """Execute an extension's definition as ``run_name``, in ``module`` if it can be.
+
+    ``module``'s namespace gets runpy's dunders first. A definition with its own create function
+    gets a new module instead, with the same dunders, passed to ``install`` before it executes.
+    Returns the module that was executed.
+    """
+    from .loader import _exec_created
+
+    spec = _extension_spec(spec)
+    d = _check_runnable(spec, strict)
+    loader = spec.loader
+    assert loader is not None
+    if not d.has_create:  # type: ignore[attr-defined]
+        _namespace(module.__dict__, run_name, spec, pkg_name)
+        loader.exec_in_module(spec, module)  # type: ignore[attr-defined]
+        return module
+    created = loader.create_module(spec)
+    if not isinstance(created, types.ModuleType):
+        raise RunError(f"cannot run {spec.name} as __main__: its create function returned "
+                       f"{type(created).__name__}, not a module", name=spec.name)
+    _namespace(created.__dict__, run_name, spec, pkg_name)
+    if install is not None:
+        install(created)
+    _exec_created(created)
+    return created
+
+
+# --- the Python API: runpy.run_module / runpy.run_path, extended --------------------------
+
+
+class _TempModule:
+    """runpy._TempModule: a module temporarily in sys.modules[name]."""
+
+    def __init__(self, mod_name: str) -> None:
+        self.mod_name = mod_name
+        self.module = types.ModuleType(mod_name)
+        self._saved: list[types.ModuleType | None] = []
+
+    def __enter__(self) -> _TempModule:
+        self._saved.append(sys.modules.get(self.mod_name))
+        sys.modules[self.mod_name] = self.module
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        saved = self._saved.pop()
+        if saved is not None:
+            sys.modules[self.mod_name] = saved
+        else:
+            del sys.modules[self.mod_name]
+
+
+class _ModifiedArgv0:
+    def __init__(self, value: object) -> None:
+        self.value = value
+        self._saved: object = None
+
+    def __enter__(self) -> None:
+        self._saved = sys.argv[0]
+        sys.argv[0] = self.value  # type: ignore[assignment]
+
+    def __exit__(self, *args: object) -> None:
+        sys.argv[0] = self._saved  # type: ignore[assignment]
+
+
+def _run_details(mod_name: str, spec: ModuleSpec, code: CodeType | None,
+                 init_globals: dict[str, object] | None, run_name: str, alter_sys: bool,
+                 pkg_name: str | None = None, script_name: str | None = None
+                 ) -> dict[str, object]:
+    if code is not None and not alter_sys:
+        run_globals: dict[str, object] = {}
+        if init_globals is not None:
+            run_globals.update(init_globals)
+        _namespace(run_globals, run_name, spec, pkg_name, script_name)
+        exec(code, run_globals)
+        return run_globals
+    fname = script_name if spec is None else spec.origin
+    with _TempModule(run_name) as temp, _ModifiedArgv0(fname):
+        if init_globals is not None:
+            temp.module.__dict__.update(init_globals)
+        if code is not None:
+            _namespace(temp.module.__dict__, run_name, spec, pkg_name, script_name)
+            exec(code, temp.module.__dict__)
+            return temp.module.__dict__.copy()
+
+        def install(created: types.ModuleType) -> None:
+            if init_globals is not None:
+                created.__dict__.update(init_globals)
+            sys.modules[run_name] = created
+
+        executed = _run_extension(spec, temp.module, run_name, install, pkg_name=pkg_name)
+        return executed.__dict__.copy()
+
+
+def run_module(mod_name: str, init_globals: dict[str, object] | None = None,
+               run_name: str | None = None, alter_sys: bool = False) -> dict[str, object]:
+    """``runpy.run_module``, extended to extension modules; returns the module's globals.
+
+    An extension module always runs in a module object (it needs one for its state), which is
+    in ``sys.modules[run_name]`` while it executes; the globals of a copy are returned, as
+    runpy does with ``alter_sys=True``.
+    """
+    mod_name, spec, code = _get_module_details(mod_name)
+    if run_name is None:
+        run_name = mod_name
+    return _run_details(mod_name, spec, code, init_globals, run_name, alter_sys or code is None)
+
+
+def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] | None = None,
+             run_name: str | None = None) -> dict[str, object]:
+    """``runpy.run_path``, extended: the path may also be an extension module's library, or a
+    directory or zip file whose ``__main__`` is one."""
+    if run_name is None:
+        run_name = "<run_path>"
+    pkg_name = run_name.rpartition(".")[0]
+    path = os.fsdecode(path_name)
+    if _is_library(path):
+        spec = _library_spec(path)
+        return _run_details(spec.name, spec, None, init_globals, run_name, True, pkg_name)
+    from pkgutil import get_importer
+
+    importer = get_importer(path)
+    if isinstance(importer, type(None)) or type(importer).__name__ == "NullImporter":
+        import runpy
+
+        return runpy.run_path(path, init_globals, run_name)
+    sys.path.insert(0, path)
+    try:
+        mod_name, spec, code = _get_main_module_details()
+        return _run_details(mod_name, spec, code, init_globals, run_name, True, pkg_name)
+    finally:
+        try:
+            sys.path.remove(path)
+        except ValueError:
+            pass
+
+
+def _is_library(path: str) -> bool:
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    return os.path.isfile(path) and path.endswith(tuple(EXTENSION_SUFFIXES))
+
+
+def _library_spec(path: str) -> ModuleSpec:
+    from .loader import ExtensionLoader, module_name_from_path, spec_for
+
+    return spec_for(ExtensionLoader(module_name_from_path(path), os.path.abspath(path)))
+
+
+# --- the command line: python -m TARGET / python PATH ---------------------------------------
+
+
+def _fresh_main() -> types.ModuleType:
+    """The real ``__main__``, emptied of the launcher's names, as a fresh interpreter has it."""
+    main = sys.modules["__main__"]
+    namespace = main.__dict__
+    keep = {k: namespace[k] for k in ("__builtins__",) if k in namespace}
+    had_annotations = "__annotations__" in namespace
+    namespace.clear()
+    namespace.update(keep)
+    namespace.update(__name__="__main__", __doc__=None, __package__=None, __loader__=None,
+                     __spec__=None)
+    if had_annotations:
+        namespace["__annotations__"] = {}
+    return main
+
+
+def _install_main(module: types.ModuleType) -> None:
+    sys.modules["__main__"] = module
+
+
+def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = False) -> None:
+    """What ``python -m TARGET ARGS`` or ``python TARGET ARGS`` does; always ends the process
+    (``SystemExit``), since the launcher's own ``__main__`` namespace is gone by then."""
+    try:
+        if as_module:
+            mod_name, spec, code = _get_module_details(target, _Error)
+            sys.argv[:] = [spec.origin or target, *args]
+            _set_path0(os.getcwd())
+            _run_main(spec, code, strict)
+        else:
+            _run_path_as_main(target, args, strict)
+    except (_Error, RunError) as exc:
+        sys.stderr.write(f"extrun: {exc}\n")
+        raise SystemExit(1) from None
+    raise SystemExit(0)
+
+
+def _run_main(spec: ModuleSpec, code: CodeType | None, strict: bool,
+              script_name: str | None = None) -> None:
+    main = _fresh_main()
+    if code is not None:
+        _namespace(main.__dict__, "__main__", spec, script_name=script_name)
+        exec(code, main.__dict__)
+    else:
+        _run_extension(spec, main, "__main__", _install_main, strict)
+
+
+def _set_path0(entry: str) -> None:
+    """Replace the launcher's sys.path[0] with the target's (unless -P/safe_path)."""
+    if getattr(sys.flags, "safe_path", False):
+        return
+    if sys.path:
+        sys.path[0] = entry
+    else:
+        sys.path.insert(0, entry)
+
+
+def _run_path_as_main(path: str, args: list[str], strict: bool) -> None:
+    if _is_library(path):
+        sys.argv[:] = [path, *args]
+        _set_path0(os.path.dirname(os.path.realpath(path)))
+        _run_main(_library_spec(path), None, strict)
+        return
+    if os.path.isdir(path) or (os.path.isfile(path) and _is_zip(path)):
+        sys.argv[:] = [path, *args]
+        _set_path0(os.path.abspath(path))
+        _, spec, code = _get_main_module_details(_Error)
+        _run_main(spec, code, strict)
+        return
+    _run_script(path, args)
+
+
+def _is_zip(path: str) -> bool:
+    from zipfile import is_zipfile
+
+    return is_zipfile(path)
+
+
+def _run_script(path: str, args: list[str]) -> None:
+    """``python PATH`` for a source (or compiled) file."""
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as exc:
+        sys.stderr.write(f"extrun: can't open file {os.path.abspath(path)!r}: "
+                         f"[Errno {exc.errno}] {exc.strerror}\n")
+        raise SystemExit(2) from None
+    sys.argv[:] = [path, *args]
+    _set_path0(os.path.dirname(os.path.realpath(path)))  # as CPython's sys.path[0]
+    main = _fresh_main()
+    from importlib.machinery import SourceFileLoader
+
+    path = os.path.abspath(path)  # CPython makes the script's path absolute
+    main.__dict__.update(__file__=path, __loader__=SourceFileLoader("__main__", path))
+    if _SETS_CACHED:
+        main.__dict__["__cached__"] = None
+    if source[:4] == _pyc_magic():
+        import marshal
+
+        code = marshal.loads(source[16:])
+    else:
+        code = compile(source, path, "exec", dont_inherit=True)
+    exec(code, main.__dict__)
+
+
+def _pyc_magic() -> bytes:
+    from importlib.util import MAGIC_NUMBER
+
+    return MAGIC_NUMBER

@@ -1,0 +1,241 @@
+"""``extrun run``: any module as __main__, compared with ``python`` itself (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import extrun
+
+from .conftest import EXT_SUFFIX, build
+
+SRC = str(Path(extrun.__file__).parent.parent)
+
+RUNHOOK = '''
+import json, os, sys
+def report(module):
+    thing = getattr(module, "Thing", None)
+    out = {
+        "name": module.__name__, "file": module.__file__, "doc": module.__doc__,
+        "spec": module.__spec__.name, "loader": type(module.__loader__).__name__,
+        "package": module.__package__, "cached": getattr(module, "__cached__", None),
+        "keys": sorted(k for k in vars(module)),
+        "argv": sys.argv, "path0": sys.path[0],
+        "is_main": sys.modules["__main__"] is module,
+        "def_ok": module.def_ok() if hasattr(module, "def_ok") else None,
+    }
+    if thing is not None:
+        module.increment(); module.increment()
+        out["thing_module_is_main"] = thing().module() is module
+        out["counter"] = thing().counter()
+    print("REPORT " + json.dumps(out))
+def on_exec(module):
+    if module.__name__ not in ("__main__",):
+        return
+    report(module)
+    action = os.environ.get("RUNHOOK_ACTION", "")
+    if action == "exit3":
+        raise SystemExit(3)
+    if action == "raise":
+        raise ValueError("boom")
+    if action == "kbd":
+        raise KeyboardInterrupt
+'''
+
+PYPROBE = '''
+import sys
+print(sorted((k, re.sub(" at 0x[0-9a-f]+", "", repr(v)) if k != "__builtins__" else "b")
+             for k, v in globals().items() if k not in ("sys", "re")))
+print(sys.argv, sys.path[0])
+if len(sys.argv) > 1 and sys.argv[1] == "exit3": raise SystemExit(3)
+if len(sys.argv) > 1 and sys.argv[1] == "raise": raise ValueError("boom")
+'''
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of targets: Python modules and packages, and extension libraries."""
+    root = tmp_path_factory.mktemp("work")
+    lib = build("mainprobe")
+    (root / "hooks").mkdir()
+    (root / "hooks" / "runhook.py").write_text(RUNHOOK)
+    for name in ("mainprobe", "mainprobe_create"):
+        shutil.copy(lib, root / f"{name}{EXT_SUFFIX}")
+    shutil.copy(build("singlephase"), root / f"sp_basic{EXT_SUFFIX}")
+    shutil.copy(lib, root / f"nohook{EXT_SUFFIX}")
+    (root / f"corrupt{EXT_SUFFIX}").write_text("not a library\n" * 100)
+    (root / "extpkg").mkdir()
+    (root / "extpkg" / "__init__.py").write_text("")
+    shutil.copy(lib, root / "extpkg" / f"__main__{EXT_SUFFIX}")
+    (root / "extdir").mkdir()
+    shutil.copy(lib, root / "extdir" / f"__main__{EXT_SUFFIX}")
+    probe = "import re\n" + PYPROBE
+    (root / "pymod.py").write_text(probe)
+    (root / "pypkg").mkdir()
+    (root / "pypkg" / "__init__.py").write_text("")
+    (root / "pypkg" / "__main__.py").write_text(probe)
+    (root / "pypkg" / "rel.py").write_text("VALUE = 42\n")
+    (root / "pypkg" / "userel.py").write_text("from .rel import VALUE\nprint('REL', VALUE)\n")
+    (root / "nomain").mkdir()
+    (root / "nomain" / "__init__.py").write_text("")
+    (root / "nspkg").mkdir()
+    (root / "pydir").mkdir()
+    (root / "pydir" / "__main__.py").write_text(probe)
+    with zipfile.ZipFile(root / "app.zip", "w") as z:
+        z.writestr("__main__.py", probe)
+    return root
+
+
+def run(work: Path, *args: str, native: bool = False, action: str = "",
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(work / "hooks")]),
+               RUNHOOK_ACTION=action)
+    env.pop("PYTHONINSPECT", None)
+    cmd = [sys.executable, *args] if native else [sys.executable, "-m", "extrun", "run", *args]
+    return subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, input=stdin,
+                          timeout=60)
+
+
+def report(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT ")]
+    assert len(lines) == 1, (proc.stdout, proc.stderr)
+    return json.loads(lines[0][7:])  # type: ignore[no-any-return]
+
+
+def same_as_python(work: Path, *args: str) -> None:
+    ours, native = run(work, *args), run(work, *args, native=True)
+    assert (ours.returncode, ours.stdout) == (native.returncode, native.stdout)
+
+
+# --- Python targets: identical to python -m / python PATH -----------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ("-m", "pymod", "a", "--help"), ("-m", "pypkg", "x"), ("pymod.py", "q"), ("pydir",),
+    ("app.zip", "z"), ("-m", "pymod", "exit3"), ("pymod.py", "exit3"),
+])
+def test_python_targets_as_python(work: Path, args: tuple[str, ...]) -> None:
+    same_as_python(work, *args)
+
+
+def test_python_target_relative_import(work: Path) -> None:
+    ours = run(work, "-m", "pypkg.userel")
+    assert ours.stdout == run(work, "-m", "pypkg.userel", native=True).stdout == "REL 42\n"
+
+
+def test_python_uncaught_exception(work: Path) -> None:
+    ours, native = run(work, "-m", "pymod", "raise"), run(work, "-m", "pymod", "raise",
+                                                          native=True)
+    assert ours.returncode == native.returncode == 1
+    assert ours.stderr.splitlines()[-1] == native.stderr.splitlines()[-1] == "ValueError: boom"
+
+
+def errline(proc: subprocess.CompletedProcess[str]) -> tuple[int, str]:
+    """(exit code, stderr with the program name removed); the message must be one line."""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    return proc.returncode, re.sub(r"^\S+: ", "", proc.stderr.strip())
+
+
+@pytest.mark.parametrize("args", [
+    ("-m", "no_such_module"), ("-m", "nomain"), ("-m", "nspkg"), ("-m", ".rel"),
+    ("-m", "pypkg.nothing"), ("no_such_file.py",), ("nomain",),
+])
+def test_errors_as_python(work: Path, args: tuple[str, ...]) -> None:
+    assert errline(run(work, *args)) == errline(run(work, *args, native=True))
+
+
+# --- extension targets ----------------------------------------------------------------------
+
+
+def test_extension_without_create_runs_in_real_main(work: Path) -> None:
+    proc = run(work, "-m", "mainprobe", "a", "--help")
+    assert proc.returncode == 0, proc.stderr
+    r = report(proc)
+    lib = str(work / f"mainprobe{EXT_SUFFIX}")
+    assert (r["name"], r["file"], r["spec"], r["package"]) == ("__main__", lib, "mainprobe", "")
+    assert r["doc"] == "The main probe." and r["cached"] is None
+    assert r["argv"] == [lib, "a", "--help"] and r["path0"] == str(work)
+    assert r["is_main"] and r["def_ok"] and r["thing_module_is_main"] and r["counter"] == 2
+    assert r["loader"] == "ExtensionLoader"
+    # exactly python -m's keys for a Python module (see test_python_targets_as_python) + content
+    dunders = {"__name__", "__doc__", "__package__", "__loader__", "__spec__", "__builtins__",
+               "__file__"}
+    dunders |= {"__annotations__"} if sys.version_info < (3, 14) else set()
+    dunders |= {"__cached__"} if sys.version_info < (3, 15) else set()
+    assert set(r["keys"]) == dunders | {"Thing", "increment", "def_ok"}
+
+
+def test_extension_with_create_becomes_main(work: Path) -> None:
+    r = report(run(work, "-m", "mainprobe_create", "x"))
+    assert r["name"] == "__main__" and r["spec"] == "mainprobe_create" and r["is_main"]
+    assert r["argv"][1:] == ["x"]  # type: ignore[index]
+
+
+def test_strict_refuses_create(work: Path) -> None:
+    code, message = errline(run(work, "--strict", "-m", "mainprobe_create"))
+    assert code == 1 and "Py_mod_create" in message and "PEP 547" in message
+
+
+def test_single_phase_is_one_clear_line(work: Path) -> None:
+    code, message = errline(run(work, "-m", "sp_basic"))
+    assert code == 1
+    assert "single-phase initialization" in message and "multi-phase" in message
+    assert "sp_basic" in message
+
+
+def test_extension_path_target(work: Path) -> None:
+    r = report(run(work, f"./mainprobe{EXT_SUFFIX}", "p"))
+    assert r["name"] == "__main__" and r["spec"] == "mainprobe"
+    assert r["argv"] == [f"./mainprobe{EXT_SUFFIX}", "p"] and r["path0"] == str(work)
+
+
+def test_package_with_extension_main(work: Path) -> None:
+    r = report(run(work, "-m", "extpkg"))
+    assert r["spec"] == "extpkg.__main__" and r["package"] == "extpkg" and r["def_ok"]
+
+
+def test_directory_with_extension_main(work: Path) -> None:
+    r = report(run(work, "extdir", "d"))
+    assert r["spec"] == "__main__" and r["path0"] == str(work / "extdir")
+    assert r["argv"] == ["extdir", "d"]
+
+
+@pytest.mark.parametrize(("target", "cause"), [
+    (f"nohook{EXT_SUFFIX}", "does not define module export function"),
+    (f"corrupt{EXT_SUFFIX}", "invalid ELF header"),
+])
+def test_broken_libraries(work: Path, target: str, cause: str) -> None:
+    code, message = errline(run(work, target))
+    assert code == 1 and cause in message
+
+
+def test_extension_exit_codes(work: Path) -> None:
+    assert run(work, "-m", "mainprobe", action="exit3").returncode == 3
+    proc = run(work, "-m", "mainprobe", action="raise")
+    assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == "ValueError: boom"
+
+
+def test_keyboard_interrupt_as_python(work: Path) -> None:
+    ours = run(work, "-m", "mainprobe", action="kbd")
+    native = run(work, "-c", "raise KeyboardInterrupt", native=True)
+    assert ours.returncode == native.returncode
+    assert ours.stderr.splitlines()[-1] == native.stderr.splitlines()[-1]
+
+
+def test_interactive(work: Path) -> None:
+    proc = run(work, "-i", "-m", "mainprobe", stdin="print('I', __name__, increment())\n")
+    assert "I __main__ 3" in proc.stdout, proc.stderr
+
+
+def test_run_help_and_usage_errors(work: Path) -> None:
+    assert run(work, "--help").stdout.startswith("usage: extrun run")
+    assert run(work).returncode == 2
+    assert run(work, "--bogus", "x").returncode == 2

@@ -48,6 +48,16 @@ def on_exec(module):
         raise ValueError("boom")
     if action == "kbd":
         raise KeyboardInterrupt
+    if action.startswith("mp-"):
+        import multiprocessing
+        ctx = multiprocessing.get_context(action[3:])
+        p = ctx.Process(target=child_report, args=(module.increment,))
+        p.start(); p.join()
+        print("CHILD EXIT", p.exitcode, flush=True)
+def child_report(func):
+    main = sys.modules["__main__"]
+    print("CHILD", main.__name__, main.__spec__.name, main.def_ok(), func(), func(),
+          main.Thing().counter(), flush=True)
 '''
 
 PYPROBE = '''
@@ -228,6 +238,16 @@ def test_keyboard_interrupt_as_python(work: Path) -> None:
     native = run(work, "-c", "raise KeyboardInterrupt", native=True)
     assert ours.returncode == native.returncode
     assert ours.stderr.splitlines()[-1] == native.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_multiprocessing_children_recreate_extension_main(work: Path, method: str) -> None:
+    proc = run(work, "-m", "mainprobe", action=f"mp-{method}")
+    assert proc.returncode == 0, proc.stderr
+    # the child's __main__ is the extension, re-created (state and all) as __mp_main__, and a
+    # function of the parent's __main__ unpickles as the child's own
+    assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stdout + proc.stderr
+    assert "CHILD EXIT 0" in proc.stdout
 
 
 def test_interactive(work: Path) -> None:

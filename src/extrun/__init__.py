@@ -15,7 +15,10 @@ if sys.implementation.name != "cpython" or sys.version_info < (3, 11):
     )
 
 __version__ = "0.1.0"
-__all__ = ["Definition", "ExtensionLoader", "definition_for", "load", "load_all", "spec_for"]
+__all__ = [
+    "Definition", "ExtensionLoader", "RunError", "definition_for", "load", "load_all",
+    "run_module", "run_path", "spec_for",
+]
 
 _LAZY = {
     "ExtensionLoader": "loader",
@@ -24,6 +27,9 @@ _LAZY = {
     "definition_for": "loader",
     "spec_for": "loader",
     "Definition": "definition",
+    "RunError": "runner",
+    "run_module": "runner",
+    "run_path": "runner",
 }
 
 

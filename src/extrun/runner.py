@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType
+    from typing import Any
 
 __all__ = ["RunError", "run_module", "run_path"]
 
@@ -224,16 +225,16 @@ class _TempModule:
 
 
 class _ModifiedArgv0:
-    def __init__(self, value: object) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
-        self._saved: object = None
+        self._saved: Any = None
 
     def __enter__(self) -> None:
         self._saved = sys.argv[0]
-        sys.argv[0] = self.value  # type: ignore[assignment]
+        sys.argv[0] = self.value
 
     def __exit__(self, *args: object) -> None:
-        sys.argv[0] = self._saved  # type: ignore[assignment]
+        sys.argv[0] = self._saved
 
 
 def _run_details(mod_name: str, spec: ModuleSpec, code: CodeType | None,
@@ -302,10 +303,8 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
         mod_name, spec, code = _get_main_module_details()
         return _run_details(mod_name, spec, code, init_globals, run_name, True, pkg_name)
     finally:
-        try:
+        if path in sys.path:
             sys.path.remove(path)
-        except ValueError:
-            pass
 
 
 def _is_library(path: str) -> bool:
@@ -347,7 +346,7 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     (``SystemExit``), since the launcher's own ``__main__`` namespace is gone by then."""
     try:
         if as_module:
-            mod_name, spec, code = _get_module_details(target, _Error)
+            _, spec, code = _get_module_details(target, _Error)
             sys.argv[:] = [spec.origin or target, *args]
             _set_path0(os.getcwd())
             _run_main(spec, code, strict)
@@ -366,7 +365,101 @@ def _run_main(spec: ModuleSpec, code: CodeType | None, strict: bool,
         _namespace(main.__dict__, "__main__", spec, script_name=script_name)
         exec(code, main.__dict__)
     else:
+        _support_multiprocessing()
         _run_extension(spec, main, "__main__", _install_main, strict)
+
+
+# --- multiprocessing: spawn and forkserver children re-create an extension __main__ ----------
+#
+# A child re-creates the parent's main module as __mp_main__ with runpy.run_module, which cannot
+# run an extension. The parent adds to the preparation data it pickles for the child an object
+# whose unpickling -- in the child, before prepare() -- installs extrun's _fixup_main_from_name.
+
+
+def _support_multiprocessing() -> None:
+    spawn = sys.modules.get("multiprocessing.spawn")
+    if spawn is not None:
+        _patch_parent(spawn)
+    else:  # patch it when the program imports it; until then, cost nothing
+        sys.meta_path.insert(0, _SpawnWatcher())  # type: ignore[arg-type]
+
+
+class _SpawnWatcher:
+    """Finds multiprocessing.spawn with the normal finder, patched once it has executed."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None
+                  ) -> ModuleSpec | None:
+        if name != "multiprocessing.spawn":
+            return None
+        sys.meta_path.remove(self)  # type: ignore[arg-type]
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)  # type: ignore[arg-type]
+        if spec is not None and spec.loader is not None:
+            spec.loader = _PatchAfterExec(spec.loader)  # type: ignore[assignment]
+        return spec
+
+
+class _PatchAfterExec:
+    def __init__(self, loader: object) -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> object:  # get_source etc., for tracebacks
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)  # type: ignore[attr-defined, no-any-return]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)  # type: ignore[attr-defined]
+        _patch_parent(module)
+
+
+def _patch_parent(spawn: Any) -> None:
+    original = spawn.get_preparation_data
+    if getattr(original, "_extrun", False):
+        return
+
+    def get_preparation_data(name: str) -> dict[str, object]:
+        data: dict[str, object] = original(name)
+        data["extrun"] = _ChildSetup()
+        return data
+
+    get_preparation_data._extrun = True  # type: ignore[attr-defined]
+    spawn.get_preparation_data = get_preparation_data
+
+
+class _ChildSetup:
+    def __reduce__(self) -> tuple[Callable[[], None], tuple[()]]:
+        return _setup_child, ()
+
+
+def _setup_child() -> None:
+    import multiprocessing.spawn as spawn
+
+    original = spawn._fixup_main_from_name  # type: ignore[attr-defined]
+
+    def _fixup_main_from_name(mod_name: str) -> None:
+        """multiprocessing.spawn's, but an extension __main__ is re-created by extrun."""
+        import importlib.util
+
+        current_main = sys.modules["__main__"]
+        if (mod_name == "__main__" or mod_name.endswith(".__main__")
+                or getattr(current_main.__spec__, "name", None) == mod_name):
+            return
+        spec = importlib.util.find_spec(mod_name)
+        if spec is None or not _is_extension(spec):
+            original(mod_name)
+            return
+        spawn.old_main_modules.append(current_main)  # type: ignore[attr-defined]
+
+        def install(module: types.ModuleType) -> None:
+            sys.modules["__mp_main__"] = module
+
+        executed = _run_extension(spec, types.ModuleType("__mp_main__"), "__mp_main__", install)
+        sys.modules["__main__"] = sys.modules["__mp_main__"] = executed
+
+    spawn._fixup_main_from_name = _fixup_main_from_name  # type: ignore[attr-defined]
 
 
 def _set_path0(entry: str) -> None:

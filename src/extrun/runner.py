@@ -381,7 +381,7 @@ def _support_multiprocessing() -> None:
     if spawn is not None:
         _patch_parent(spawn)
     else:  # patch it when the program imports it; until then, cost nothing
-        sys.meta_path.insert(0, _SpawnWatcher())  # type: ignore[arg-type]
+        sys.meta_path.insert(0, _SpawnWatcher())
 
 
 class _SpawnWatcher:
@@ -391,7 +391,7 @@ class _SpawnWatcher:
                   ) -> ModuleSpec | None:
         if name != "multiprocessing.spawn":
             return None
-        sys.meta_path.remove(self)  # type: ignore[arg-type]
+        sys.meta_path.remove(self)
         from importlib.machinery import PathFinder
 
         spec = PathFinder.find_spec(name, path)  # type: ignore[arg-type]
@@ -451,7 +451,7 @@ def _setup_child() -> None:
         if spec is None or not _is_extension(spec):
             original(mod_name)
             return
-        spawn.old_main_modules.append(current_main)  # type: ignore[attr-defined]
+        spawn.old_main_modules.append(current_main)
 
         def install(module: types.ModuleType) -> None:
             sys.modules["__mp_main__"] = module

@@ -22,8 +22,7 @@ PYTHONS = ["3.11", "python3.11-dbg", "3.13", "3.14", "3.15"]
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    session.install("pytest")
-    session.install(".")
+    session.install(".[test]")
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *session.posargs)
 
 

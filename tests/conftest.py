@@ -29,10 +29,15 @@ EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 
 def build(name: str) -> str:
     """Compile ``tests/fixtures/<name>.c`` for the running interpreter; return the library path."""
-    source = FIXTURES / f"{name}.c"
+    return compile_c(FIXTURES / f"{name}.c", name)
+
+
+def compile_c(source: Path, name: str, salt: str = "") -> str:
+    """Compile one C file into the extension library ``<name><EXT_SUFFIX>`` (cached)."""
     include = sysconfig.get_paths()["include"]
     key = hashlib.sha256(
-        source.read_bytes() + f"{sys.version}|{sys.executable}|{include}|{EXT_SUFFIX}".encode()
+        source.read_bytes()
+        + f"{sys.version}|{sys.executable}|{include}|{EXT_SUFFIX}|{salt}".encode()
     ).hexdigest()[:16]
     out = CACHE / key / f"{name}{EXT_SUFFIX}"
     if not out.exists():

@@ -50,7 +50,8 @@ def cyworld(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mypyc_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tool_version("mypy")
     pytest.importorskip("setuptools")
-    out = CACHE / f"mypyc-{sys.implementation.cache_tag}{'d' if hasattr(sys, 'gettotalrefcount') else ''}"
+    debug = "d" if hasattr(sys, "gettotalrefcount") else ""
+    out = CACHE / f"mypyc-{sys.implementation.cache_tag}{debug}"
     lib = out / f"mymod{EXT_SUFFIX}"
     source = REAL / "mymod.py"
     if not lib.exists() or lib.stat().st_mtime < source.stat().st_mtime:

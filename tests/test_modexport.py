@@ -55,3 +55,21 @@ def test_exec_in_module_with_slots(modexport: str) -> None:
     assert target.increment() == 1 and target.exec_calls() == before + 1
     with pytest.raises(ImportError, match="already initialized"):
         loader.exec_in_module(spec, target)  # type: ignore[arg-type]
+
+
+def test_export_hook_module_runs_as_main(modexport: str, tmp_path: object) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .conftest import EXT_SUFFIX
+
+    work = Path(str(tmp_path))
+    shutil.copy(modexport, work / f"xp_good{EXT_SUFFIX}")
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    proc = subprocess.run([sys.executable, "-m", "extrun", "run", "-m", "xp_good"], cwd=work,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=src))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "XP __main__ token_ok=True state=0\n"

@@ -19,25 +19,18 @@ checks it (read-only) before anything is ever written.
 
 from __future__ import annotations
 
-import ctypes
+import _ctypes
 import sys
 import types
-from ctypes import (
-    POINTER,
+from _ctypes import (
+    FUNCFLAG_CDECL,
+    FUNCFLAG_PYTHONAPI,
+    CFuncPtr,
     Structure,
-    c_char_p,
-    c_int,
-    c_ssize_t,
-    c_uint16,
-    c_uint32,
-    c_uint64,
-    c_void_p,
-    py_object,
+    _SimpleCData,
+    addressof,
+    sizeof,
 )
-
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
-if TYPE_CHECKING:
-    from typing import Any
 
 if sys.implementation.name != "cpython" or sys.version_info < (3, 11):  # pragma: no cover
     raise ImportError(
@@ -45,40 +38,174 @@ if sys.implementation.name != "cpython" or sys.version_info < (3, 11):  # pragma
         f"{sys.implementation.name} {sys.version.split()[0]}"
     )
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from typing import Any
+
+# The handful of C types extrun needs, made as ctypes/__init__.py makes them, on the _ctypes
+# C module: importing the ctypes package would double the start-up cost of `extrun run`.
+
+
+if TYPE_CHECKING:  # the ctypes package's types are the same, as far as types go
+    from ctypes import (
+        c_char_p,
+        c_int,
+        c_long,
+        c_longlong,
+        c_uint8,
+        c_uint16,
+        c_uint32,
+        c_uint64,
+        c_void_p,
+        py_object,
+    )
+else:
+    class c_void_p(_SimpleCData):
+        _type_ = "P"
+
+
+    class c_int(_SimpleCData):
+        _type_ = "i"
+
+
+    class c_long(_SimpleCData):
+        _type_ = "l"
+
+
+    class c_longlong(_SimpleCData):
+        _type_ = "q"
+
+
+
+    class c_char_p(_SimpleCData):
+        _type_ = "z"
+
+
+    class c_uint8(_SimpleCData):
+        _type_ = "B"
+
+
+    class c_uint16(_SimpleCData):
+        _type_ = "H"
+
+
+    class c_uint32(_SimpleCData):
+        _type_ = "I"
+
+
+    class c_uint64(_SimpleCData):
+        _type_ = "Q"
+
+
+    class py_object(_SimpleCData):
+        _type_ = "O"
+
+
+PTR = sizeof(c_void_p)
+c_ssize_t = c_long if sizeof(c_long) == PTR else c_longlong  # as ctypes decides it
+
+
+def _prototype(restype: Any, *argtypes: Any, python_api: bool = True) -> Any:
+    """ctypes.PYFUNCTYPE (GIL held, pending exception raised) or CFUNCTYPE; one class per
+    signature, as ctypes caches CFUNCTYPE's."""
+    key = (restype, argtypes, python_api)
+    proto = _prototypes.get(key)
+    if proto is None:
+
+        class Prototype(CFuncPtr):
+            _argtypes_ = argtypes
+            _restype_ = restype
+            _flags_ = FUNCFLAG_CDECL | (FUNCFLAG_PYTHONAPI if python_api else 0)
+
+        proto = _prototypes[key] = Prototype
+    return proto
+
+
+_prototypes: dict[tuple[Any, tuple[Any, ...], bool], Any] = {}
+
+
 VERSION = sys.version_info[:2]
-PTR = ctypes.sizeof(c_void_p)
 HEAD = object.__basicsize__  # sizeof(PyObject), default or free-threaded build
 OB_TYPE = HEAD - PTR  # ob_type is the last member of PyObject in every build
 API_VERSION = sys.api_version
-
-_api = ctypes.pythonapi
-
-
-def _fn(name: str, restype: Any, *argtypes: Any) -> Any:
-    """A private prototype, so that no other user of ctypes.pythonapi sees our restypes."""
-    return ctypes.PYFUNCTYPE(restype, *argtypes)((name, _api))
+_PROCESS: int = _ctypes.dlopen(None, sys.getdlopenflags())  # type: ignore[arg-type]
 
 
-def _has(name: str) -> bool:
-    return hasattr(_api, name)
+def dlopen(path: str) -> int:
+    """dlopen ``path`` with the interpreter's flags; OSError(dlerror text) on failure."""
+    return _ctypes.dlopen(path, sys.getdlopenflags())
 
 
-Py_IncRef = _fn("Py_IncRef", None, c_void_p)
-Py_DecRef = _fn("Py_DecRef", None, c_void_p)
-_PyModule_NewObject = _fn("PyModule_NewObject", c_void_p, py_object)
-_PyModule_FromDefAndSpec2 = _fn("PyModule_FromDefAndSpec2", c_void_p, c_void_p, py_object, c_int)
-_PyModule_ExecDef = _fn("PyModule_ExecDef", c_int, py_object, c_void_p)
-_PyModule_AddFunctions = _fn("PyModule_AddFunctions", c_int, py_object, c_void_p)
-_PyModule_SetDocString = _fn("PyModule_SetDocString", c_int, py_object, c_char_p)
-_PyModule_GetDef = _fn("PyModule_GetDef", c_void_p, py_object)
-_PyModule_GetState = _fn("PyModule_GetState", c_void_p, py_object)
-_PyState_AddModule = _fn("PyState_AddModule", c_int, py_object, c_void_p)
+def dlsym(handle: int, name: str) -> int:
+    """The address of ``name`` in the library, or 0."""
+    try:
+        return _ctypes.dlsym(handle, name)
+    except OSError:
+        return 0
 
-HAS_SLOTS_API = _has("PyModule_FromSlotsAndSpec")  # 3.15+: PEP 793
-if HAS_SLOTS_API:
-    _PyModule_FromSlotsAndSpec = _fn("PyModule_FromSlotsAndSpec", c_void_p, c_void_p, py_object)
-    _PyModule_Exec = _fn("PyModule_Exec", c_int, py_object)
-    _PyModule_GetStateSize = _fn("PyModule_GetStateSize", c_int, py_object, POINTER(c_ssize_t))
+
+_SIGNATURES: dict[str, tuple[Any, ...]] = {
+    "Py_IncRef": (None, c_void_p),
+    "Py_DecRef": (None, c_void_p),
+    "PyModule_NewObject": (c_void_p, py_object),
+    "PyModule_FromDefAndSpec2": (c_void_p, c_void_p, py_object, c_int),
+    "PyModule_ExecDef": (c_int, py_object, c_void_p),
+    "PyModule_AddFunctions": (c_int, py_object, c_void_p),
+    "PyModule_GetDef": (c_void_p, py_object),
+    "PyModule_GetState": (c_void_p, py_object),
+    "PyState_AddModule": (c_int, py_object, c_void_p),
+    "PyModule_FromSlotsAndSpec": (c_void_p, c_void_p, py_object),  # 3.15+
+    "PyModule_Exec": (c_int, py_object),  # 3.15+
+    "PyModule_GetStateSize": (c_int, py_object, c_void_p),  # 3.15+
+}
+_functions: dict[str, Any] = {}
+
+
+def _api(name: str) -> Any:
+    """The C-API function ``name``, its prototype made on first use (start-up cost)."""
+    fn = _functions.get(name)
+    if fn is None:
+        address = dlsym(_PROCESS, name)
+        if not address:  # pragma: no cover
+            raise ImportError(f"extrun: this interpreter does not export {name}")
+        fn = _functions[name] = _prototype(*_SIGNATURES[name])(address)
+    return fn
+
+
+HAS_SLOTS_API = bool(dlsym(_PROCESS, "PyModule_FromSlotsAndSpec"))  # 3.15+: PEP 793
+_string_at = _prototype(py_object, c_void_p, c_int)(
+    _ctypes._string_at_addr)  # type: ignore[attr-defined]
+_PACKAGE_CONTEXT = dlsym(_PROCESS, "_Py_PackageContext")  # exported up to 3.11 only
+HAS_PACKAGE_CONTEXT = bool(_PACKAGE_CONTEXT)
+
+
+def swap_package_context(context: str | None) -> str | None:
+    """Set 3.11's ``_Py_PackageContext`` (a no-op where it is not exported); returns the old one.
+
+    The encoded bytes stay referenced from ``_context`` while CPython may read them.
+    """
+    if not _PACKAGE_CONTEXT:
+        return None
+    slot = c_char_p.from_address(_PACKAGE_CONTEXT)
+    old: bytes | None = slot.value
+    _context[0] = context.encode("utf-8") if context is not None else None
+    slot.value = _context[0]
+    return old.decode("utf-8") if old is not None else None
+
+
+_context: list[bytes | None] = [None]
+
+
+def string_at(address: int, size: int = -1) -> bytes:
+    return _string_at(address, size)  # type: ignore[no-any-return]
+
+
+def Py_DecRef(address: int) -> None:
+    _api("Py_DecRef")(address)
+
+
+def Py_IncRef(address: int) -> None:
+    _api("Py_IncRef")(address)
 
 
 # --- references -------------------------------------------------------------------------------
@@ -88,7 +215,7 @@ def _steal(address: int | None, what: str) -> object:
     """Take over the new reference a C function returned (NULL without an exception: a bug)."""
     if not address:
         raise SystemError(f"{what} returned NULL without setting an exception")
-    obj = ctypes.cast(address, py_object).value  # +1 for the Python object
+    obj = _ctypes.PyObj_FromPtr(address)  # +1 for the Python object
     Py_DecRef(address)  # ... and give back the one the C function handed us
     return obj
 
@@ -108,11 +235,7 @@ def type_address(address: int) -> int:
     return word(address + OB_TYPE)
 
 
-def symbol_address(name: str) -> int:
-    return ctypes.addressof(ctypes.c_char.in_dll(_api, name))
-
-
-MODULEDEF_TYPE = symbol_address("PyModuleDef_Type")
+MODULEDEF_TYPE = dlsym(_PROCESS, "PyModuleDef_Type")
 MODULE_TYPE = id(types.ModuleType)
 
 
@@ -130,7 +253,7 @@ class PyMethodDef(Structure):
 
 class PyModuleDef(Structure):
     _fields_ = [
-        ("ob_base", ctypes.c_byte * HEAD),
+        ("ob_base", c_uint8 * HEAD),
         ("m_init", c_void_p),
         ("m_index", c_ssize_t),
         ("m_copy", c_void_p),
@@ -146,7 +269,7 @@ class PyModuleDef(Structure):
 
 
 class PyABIInfo(Structure):
-    _fields_ = [("major", ctypes.c_uint8), ("minor", ctypes.c_uint8), ("flags", c_uint16),
+    _fields_ = [("major", c_uint8), ("minor", c_uint8), ("flags", c_uint16),
                 ("build_version", c_uint32), ("abi_version", c_uint32)]
 
 
@@ -160,28 +283,23 @@ class PySlot(Structure):
                 ("sl_value", c_uint64)]
 
 
-def _type_object(address: int) -> type:
-    tp = ctypes.cast(address, py_object).value
-    assert isinstance(tp, type)
-    return tp
-
-
-if ctypes.sizeof(PyModuleDef) != _type_object(MODULEDEF_TYPE).__basicsize__:  # pragma: no cover
+_MODULEDEF_SIZE = _ctypes.PyObj_FromPtr(MODULEDEF_TYPE).__basicsize__
+if sizeof(PyModuleDef) != _MODULEDEF_SIZE:  # pragma: no cover
     raise ImportError(
-        f"extrun: PyModuleDef is {_type_object(MODULEDEF_TYPE).__basicsize__} bytes in this "
-        f"interpreter, not the {ctypes.sizeof(PyModuleDef)} extrun derives; refusing to run"
+        f"extrun: PyModuleDef is {_MODULEDEF_SIZE} bytes in this interpreter, not the "
+        f"{sizeof(PyModuleDef)} extrun derives; refusing to run"
     )
 
 
 def read_moduledef(address: int) -> PyModuleDef:
     """A copy of the definition at ``address`` (copies: nothing keeps a view into it)."""
-    return PyModuleDef.from_buffer_copy(ctypes.string_at(address, ctypes.sizeof(PyModuleDef)))
+    return PyModuleDef.from_buffer_copy(string_at(address, sizeof(PyModuleDef)))
 
 
 def read_methods(address: int) -> list[tuple[str, int, str | None]]:
     """(name, flags, doc) of a NULL-terminated ``PyMethodDef`` array."""
     out = []
-    size = ctypes.sizeof(PyMethodDef)
+    size = sizeof(PyMethodDef)
     while address:
         m = PyMethodDef.from_address(address)
         if m.ml_name is None:
@@ -195,7 +313,7 @@ def read_methods(address: int) -> list[tuple[str, int, str | None]]:
 def read_def_slots(address: int) -> list[tuple[int, int]]:
     """(id, value) of a ``PyModuleDef_Slot`` array, up to its {0, NULL} terminator."""
     out = []
-    size = ctypes.sizeof(PyModuleDef_Slot)
+    size = sizeof(PyModuleDef_Slot)
     while address:
         s = PyModuleDef_Slot.from_address(address)
         if s.slot == 0:
@@ -208,7 +326,7 @@ def read_def_slots(address: int) -> list[tuple[int, int]]:
 def read_pyslots(address: int) -> list[tuple[int, int, int]]:
     """(id, flags, value) of a 3.15 ``PySlot`` array, up to its ``Py_slot_end``."""
     out = []
-    size = ctypes.sizeof(PySlot)
+    size = sizeof(PySlot)
     while address:
         s = PySlot.from_address(address)
         if s.sl_id == 0:
@@ -219,12 +337,12 @@ def read_pyslots(address: int) -> list[tuple[int, int, int]]:
 
 
 def c_string(address: int) -> str | None:
-    return ctypes.string_at(address).decode("utf-8", "replace") if address else None
+    return string_at(address).decode("utf-8", "replace") if address else None
 
 
 # --- export hooks ---------------------------------------------------------------------------
 
-_HOOK = ctypes.PYFUNCTYPE(c_void_p)
+_HOOK = _prototype(c_void_p)
 
 
 def call_hook(address: int) -> int:
@@ -242,37 +360,34 @@ def call_hook(address: int) -> int:
 
 
 def module_from_def_and_spec(def_address: int, spec: object) -> object:
-    return _steal(_PyModule_FromDefAndSpec2(def_address, spec, API_VERSION),
+    return _steal(_api("PyModule_FromDefAndSpec2")(def_address, spec, API_VERSION),
                   "PyModule_FromDefAndSpec2")
 
 
 def module_from_slots_and_spec(slots_address: int, spec: object) -> object:
-    return _steal(_PyModule_FromSlotsAndSpec(slots_address, spec), "PyModule_FromSlotsAndSpec")
+    return _steal(_api("PyModule_FromSlotsAndSpec")(slots_address, spec),
+                  "PyModule_FromSlotsAndSpec")
 
 
 def module_exec_def(module: object, def_address: int) -> None:
-    _check(_PyModule_ExecDef(module, def_address), "PyModule_ExecDef")
+    _check(_api("PyModule_ExecDef")(module, def_address), "PyModule_ExecDef")
 
 
 def module_exec(module: object) -> None:
-    _check(_PyModule_Exec(module), "PyModule_Exec")
+    _check(_api("PyModule_Exec")(module), "PyModule_Exec")
 
 
 def module_add_functions(module: object, methods_address: int) -> None:
-    _check(_PyModule_AddFunctions(module, methods_address), "PyModule_AddFunctions")
-
-
-def module_set_doc(module: object, doc_address: int) -> None:
-    _check(_PyModule_SetDocString(module, ctypes.string_at(doc_address)), "PyModule_SetDocString")
+    _check(_api("PyModule_AddFunctions")(module, methods_address), "PyModule_AddFunctions")
 
 
 def module_get_def(module: object) -> int:
-    address: int | None = _PyModule_GetDef(module)
+    address: int | None = _api("PyModule_GetDef")(module)
     return address or 0
 
 
 def module_get_state(module: object) -> int:
-    address: int | None = _PyModule_GetState(module)
+    address: int | None = _api("PyModule_GetState")(module)
     return address or 0
 
 
@@ -280,16 +395,16 @@ def module_get_state_size(module: object) -> int | None:
     if not HAS_SLOTS_API:
         return None
     out = c_ssize_t()
-    _check(_PyModule_GetStateSize(module, ctypes.byref(out)), "PyModule_GetStateSize")
+    _check(_api("PyModule_GetStateSize")(module, addressof(out)), "PyModule_GetStateSize")
     return out.value
 
 
 def state_add_module(module: object, def_address: int) -> None:
-    _check(_PyState_AddModule(module, def_address), "PyState_AddModule")
+    _check(_api("PyState_AddModule")(module, def_address), "PyState_AddModule")
 
 
 def plain_module(name: str) -> types.ModuleType:
-    mod = _steal(_PyModule_NewObject(name), "PyModule_NewObject")
+    mod = _steal(_api("PyModule_NewObject")(name), "PyModule_NewObject")
     assert isinstance(mod, types.ModuleType)
     return mod
 
@@ -315,35 +430,49 @@ class Layout:
 
 
 _keep: list[object] = []  # probe definitions and callbacks: must outlive every module using them
-_NOOP = ctypes.CFUNCTYPE(c_int, c_void_p, c_void_p, c_void_p)
-_NOARGS = ctypes.PYFUNCTYPE(py_object, py_object, py_object)
 
 
 def _static(obj: object) -> int:
     """Keep ``obj`` alive for the life of the process (it plays static C memory)."""
     _keep.append(obj)
-    return ctypes.addressof(obj)  # type: ignore[arg-type]
+    return addressof(obj)  # type: ignore[arg-type]
 
 
-def _callback_address() -> int:
-    cb = _NOOP(lambda *args: 0)
-    _keep.append(cb)
-    return ctypes.cast(cb, c_void_p).value or 0
+def _function_address(fn: Any) -> int:
+    """The C address a function pointer object holds (``ctypes.cast(fn, c_void_p)``)."""
+    return c_void_p.from_address(addressof(fn)).value or 0
+
+
+def _c_string(data: bytes) -> int:
+    """A NUL-terminated copy of ``data`` that lives as long as the process."""
+    buffer = (c_uint8 * (len(data) + 1))(*data)  # zero-filled: the last byte is the NUL
+    return _static(buffer)
+
+
+def _noop_address() -> int:
+    """A C function pointer that does nothing: what the probe's state hooks point to.
+
+    The probe only needs them non-NULL (the layout is every word a definition makes differ from
+    a plain module), and never runs them: a probe module is never executed, so its state stays
+    NULL and CPython calls no state hook of a module with m_size > 0 and no state.
+    """
+    if not _noop:
+        _noop.append(_prototype(c_int, c_void_p, c_void_p, c_void_p, python_api=False)(
+            lambda *args: 0))
+    return _function_address(_noop[0])
+
+
+_noop: list[Any] = []
 
 
 def _probe_def(size: int, with_hooks: bool) -> int:
-    """A static PyModuleDef with distinctive values, so each field can be found by value."""
-    meth = _NOARGS(lambda self, arg: None)
-    _keep.append(meth)
-    methods = (PyMethodDef * 2)()
-    methods[0] = PyMethodDef(b"probe", ctypes.cast(meth, c_void_p).value, 0x0004, None)
+    """A static PyModuleDef with the given m_size and, optionally, state hooks."""
     d = PyModuleDef()
     d.m_name = b"_extrun_probe"
     d.m_doc = b"extrun layout probe"
     d.m_size = size
-    d.m_methods = _static(methods)
-    if with_hooks:  # never called: a probe module is never executed, so its state stays NULL
-        d.m_traverse, d.m_clear, d.m_free = (_callback_address() for _ in range(3))
+    if with_hooks:
+        d.m_traverse = d.m_clear = d.m_free = _noop_address()
     return _static(d)
 
 
@@ -379,12 +508,12 @@ def _probe_layout() -> Layout:
 
 def _probe_slots_module(spec: object) -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
-    values = [(100, _static(ctypes.create_string_buffer(b"_extrun_probe"))),  # Py_mod_name
+    values = [(100, _c_string(b"_extrun_probe")),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
-              (104, _callback_address()), (105, _callback_address()),
-              (106, _callback_address()),  # state traverse/clear/free
-              (85, _callback_address()),  # Py_mod_exec (never run)
-              (110, _static(ctypes.create_string_buffer(8))),  # Py_mod_token
+              (104, _noop_address()), (105, _noop_address()),
+              (106, _noop_address()),  # state traverse/clear/free
+              (85, _noop_address()),  # Py_mod_exec (never run)
+              (110, _c_string(b"token")),  # Py_mod_token
               (109, _static(PyABIInfo(1, 0, 0x4 if FREE_THREADED else 0x2,  # Py_mod_abi
                                       sys.hexversion, sys.hexversion)))]
     slots = (PySlot * (len(values) + 1))()  # zeroed: the last one is Py_slot_end

@@ -7,9 +7,7 @@ names, ``PyInitU_<punycode>`` (hyphens to underscores) otherwise (PEP 489). On 3
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 
 from . import _capi
 
@@ -44,31 +42,24 @@ def encoded_name(name: str) -> tuple[str, str]:
     return unicode, encoded.replace(b"-", b"_").decode("ascii")
 
 
-_libraries: dict[str, ctypes.PyDLL] = {}
+_libraries: dict[str, int] = {}
 
 
-def open_library(name: str, path: str) -> ctypes.PyDLL:
+def open_library(name: str, path: str) -> int:
     """dlopen ``path`` with the interpreter's flags (``sys.getdlopenflags()``), as CPython does.
 
     Failure is CPython's: ``ImportError(<dlerror text>, name=<short name>, path=path)``.
-    Libraries are never closed, as CPython never closes an extension's library.
+    Libraries are never closed, as CPython never closes an extension's library. Returns the
+    library's handle.
     """
-    lib = _libraries.get(path)
-    if lib is None:
+    handle = _libraries.get(path)
+    if handle is None:
         try:
-            lib = ctypes.PyDLL(path if os.sep in path else "." + os.sep + path,
-                               mode=sys.getdlopenflags())
+            handle = _capi.dlopen(path if os.sep in path else "." + os.sep + path)
         except OSError as exc:
             raise ImportError(str(exc), name=name.rpartition(".")[2], path=path) from None
-        _libraries[path] = lib
-    return lib
-
-
-def _lookup(lib: ctypes.PyDLL, symbol: str) -> int:
-    try:
-        return ctypes.cast(getattr(lib, symbol), ctypes.c_void_p).value or 0
-    except AttributeError:
-        return 0
+        _libraries[path] = handle
+    return handle
 
 
 def find_hook(name: str, path: str) -> Hook:
@@ -77,13 +68,13 @@ def find_hook(name: str, path: str) -> Hook:
         raise TypeError("module name must be a non-empty string")
     if not isinstance(path, str):
         raise TypeError("module filename must be a string")
-    lib = open_library(name, path)
+    handle = open_library(name, path)
     u, short = encoded_name(name)
     candidates = [(f"PyInit{u}_{short}", "init")]
     if _capi.HAS_SLOTS_API:
         candidates.insert(0, (f"PyModExport{u}_{short}", "export"))
     for symbol, kind in candidates:
-        address = _lookup(lib, symbol)
+        address = _capi.dlsym(handle, symbol)
         if address:
             return Hook(name, path, symbol, address, kind)
     wanted = " or ".join(s for s, _ in candidates)

@@ -8,7 +8,6 @@ The C API itself validates slots and runs create/exec, so errors are CPython's o
 
 from __future__ import annotations
 
-import ctypes
 import sys
 import types
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
@@ -38,34 +37,13 @@ def definition_for(name: str, path: str) -> Definition:
 
 def _read_single_phase_aware(name: str, path: str) -> Definition:
     hook = find_hook(name, path)
-    context = _swap_package_context(name)
+    # 3.11's package context tells a single-phase PyModule_Create a submodule's full name;
+    # where CPython keeps it private, _finish_single_phase sets the name afterwards
+    context = _capi.swap_package_context(name)
     try:
         return read_definition(hook)
     finally:
-        _swap_package_context(context)
-
-
-def _swap_package_context(context: str | None) -> str | None:
-    """Set CPython's package context (3.11's ``_Py_PackageContext``) for single-phase init.
-
-    It tells ``PyModule_Create`` a submodule's full name. Later versions keep it private; there
-    the name is set on the module afterwards (:func:`_finish_single_phase`).
-    """
-    if _PACKAGE_CONTEXT is None:
-        return None
-    old = _PACKAGE_CONTEXT.value
-    _PACKAGE_CONTEXT.value = context.encode("utf-8") if context is not None else None
-    return old.decode("utf-8") if old is not None else None
-
-
-def _package_context() -> ctypes.c_char_p | None:
-    try:
-        return ctypes.c_char_p.in_dll(ctypes.pythonapi, "_Py_PackageContext")
-    except ValueError:
-        return None
-
-
-_PACKAGE_CONTEXT = _package_context()
+        _capi.swap_package_context(context)
 
 
 def _spec_name(spec: object) -> str:
@@ -175,7 +153,8 @@ def _single_phase_module(d: Definition, name: str, path: str) -> types.ModuleTyp
 
 def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, path: str) -> None:
     """What CPython does after a single-phase hook: __file__, sys.modules, PyState."""
-    if _PACKAGE_CONTEXT is None and "." in name and module.__name__ == name.rpartition(".")[2]:
+    short = name.rpartition(".")[2]
+    if not _capi.HAS_PACKAGE_CONTEXT and "." in name and module.__name__ == short:
         module.__name__ = name  # what the package context would have given PyModule_Create
     module.__file__ = path
     sys.modules[name] = module

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from extrun import hooks
+from extrun import elf, hooks
 
 from .conftest import outcome
 
@@ -91,14 +91,14 @@ def test_bad_argument_types(multiphase: str) -> None:
 
 
 def test_exported_modules(multiphase: str, singlephase: str) -> None:
-    names = hooks.exported_modules(multiphase)
+    names = elf.exported_modules(multiphase)
     assert {"mp_good", "y", "mp_grüße", "mp_plain", "mp_export_raise"} <= set(names)
-    assert "PyInit_mp_good" in hooks.exported_symbols(multiphase)
-    assert "sp_grüße" in hooks.exported_modules(singlephase)
+    assert "PyInit_mp_good" in elf.exported_symbols(multiphase)
+    assert "sp_grüße" in elf.exported_modules(singlephase)
 
 
 def test_exported_modules_of_cpython_fixture(testmultiphase: str) -> None:
-    names = hooks.exported_modules(testmultiphase)
+    names = elf.exported_modules(testmultiphase)
     assert {"_testmultiphase", "x", "_testmultiphase_zkouška_načtení",
             "＿インポートテスト"} <= set(names)
 
@@ -108,7 +108,7 @@ def test_exported_symbols_not_elf(tmp_path: os.PathLike[str]) -> None:
     with open(path, "wb") as f:
         f.write(b"MZ not elf")
     with pytest.raises(ImportError, match="not an ELF library"):
-        hooks.exported_symbols(path)
+        elf.exported_symbols(path)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 15), reason="PyModExport hooks are 3.15+")

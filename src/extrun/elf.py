@@ -1,0 +1,61 @@
+"""What a library exports, read from the file: nothing of the library is loaded or run.
+
+Used to list the modules one library defines (PEP 489's "multiple modules in one library"), and
+for inspecting libraries that must not, or cannot, be loaded here.
+"""
+
+from __future__ import annotations
+
+import struct
+
+__all__ = ["exported_modules", "exported_symbols"]
+
+
+def exported_symbols(path: str) -> list[str]:
+    """Names of the functions an ELF library defines in its dynamic symbol table.
+
+    Reads the file only: nothing of the library is loaded or run.
+    """
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF":
+        raise ImportError(f"{path}: not an ELF library", path=path)
+    wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
+    if wide:
+        shoff, = struct.unpack_from(order + "Q", data, 0x28)
+        shentsize, shnum = struct.unpack_from(order + "HH", data, 0x3A)
+        sh_fmt, sym_fmt = order + "IIQQQQIIQQ", order + "IBBHQQ"
+    else:
+        shoff, = struct.unpack_from(order + "I", data, 0x20)
+        shentsize, shnum = struct.unpack_from(order + "HH", data, 0x2E)
+        sh_fmt, sym_fmt = order + "IIIIIIIIII", order + "IIIBBH"
+    sections = [struct.unpack_from(sh_fmt, data, shoff + i * shentsize) for i in range(shnum)]
+    names = []
+    for sh in sections:
+        if sh[1] != 11:  # SHT_DYNSYM
+            continue
+        offset, size, link, entsize = sh[4], sh[5], sh[6], sh[9]
+        strtab = sections[link][4]
+        for pos in range(offset, offset + size, entsize):
+            sym = struct.unpack_from(sym_fmt, data, pos)
+            st_name, st_info, st_shndx = (sym[0], sym[1], sym[3]) if wide else (
+                sym[0], sym[3], sym[5])
+            if st_shndx == 0 or st_info & 0xF != 2:  # undefined, or not STT_FUNC
+                continue
+            end = data.index(b"\0", strtab + st_name)
+            names.append(data[strtab + st_name:end].decode("utf-8", "replace"))
+    return names
+
+
+def exported_modules(path: str) -> list[str]:
+    """The module names whose export hooks (PyInit_/PyInitU_/PyModExport_...) ``path`` defines."""
+    found: dict[str, None] = {}
+    for symbol in exported_symbols(path):
+        prefix, _, encoded = symbol.partition("_")
+        if prefix in ("PyInit", "PyModExport") and encoded:
+            found[encoded] = None
+        elif prefix in ("PyInitU", "PyModExportU") and encoded:
+            basic, delimiter, deltas = encoded.rpartition("_")  # only the last "-" was replaced
+            punycode = f"{basic}-{deltas}" if delimiter else encoded
+            found[punycode.encode("ascii").decode("punycode")] = None
+    return list(found)

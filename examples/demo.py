@@ -1,12 +1,14 @@
-"""Build the example extension and show extrun's loader on it.
+"""Build the examples and run them as __main__ with extrun.
 
-    python examples/demo.py [NAME ...]
+    python examples/demo.py
 
-1. builds examples/hello.c with the compiler this interpreter was built with;
-2. loads it with extrun, phase by phase, as ``import`` would;
-3. executes its definition in an existing module object named ``__main__`` (PEP 547's
-   ``exec_in_module``): module state is allocated and the module's heap type finds it, so its
-   ``if __name__ == "__main__"`` branch greets the names given on the command line.
+1. builds examples/hello.c (a multi-phase C extension: module state, a heap type that finds its
+   module with PyType_GetModuleByDef, a main() that greets the names in sys.argv) and runs it
+   with `python -m extrun run`: it executes in the real __main__ module, so its
+   `if __name__ == "__main__"` branch runs;
+2. compiles examples/wordcount.py with Cython (when Cython is installed) and runs that too: a
+   module with Cython's own create function, created and then made __main__;
+3. shows what CPython itself says about `python -m hello`.
 """
 
 from __future__ import annotations
@@ -16,43 +18,50 @@ import shlex
 import subprocess
 import sys
 import sysconfig
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.join(HERE, "build", sys.implementation.cache_tag)
+SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 
 
-def build() -> str:
-    out_dir = os.path.join(HERE, "build", sys.implementation.cache_tag)
-    out = os.path.join(out_dir, "hello" + sysconfig.get_config_var("EXT_SUFFIX"))
-    source = os.path.join(HERE, "hello.c")
+def compile_c(source: str, name: str) -> str:
+    out = os.path.join(BUILD, name + SUFFIX)
     if not os.path.exists(out) or os.path.getmtime(out) < os.path.getmtime(source):
-        os.makedirs(out_dir, exist_ok=True)
+        os.makedirs(BUILD, exist_ok=True)
         cc = shlex.split(sysconfig.get_config_var("CC") or "cc")
         subprocess.run([*cc, "-shared", "-fPIC", "-O2", "-I", sysconfig.get_paths()["include"],
                         source, "-o", out], check=True)
     return out
 
 
+def cythonize(source: str, name: str) -> str | None:
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return None
+    c_file = os.path.join(BUILD, name + ".c")
+    os.makedirs(BUILD, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "cython", "-3", source, "-o", c_file],
+                   check=True)
+    return compile_c(c_file, name)
+
+
+def show(comment: str, *args: str) -> None:
+    """Run ``python ARGS`` in the build directory, echoing it first."""
+    shown = " ".join(os.path.relpath(a) if os.sep in a else a for a in args)
+    print(f"\n# {comment}\n$ python {shown}", flush=True)
+    subprocess.run([sys.executable, *args], cwd=BUILD, stderr=subprocess.STDOUT)
+
+
 def main() -> None:
-    import extrun
-
-    path = build()
-    print(f"built {os.path.relpath(path)}")
-
-    hello = extrun.load(path, "hello")
-    print(f"loaded: {hello.__name__}: {hello.__doc__}")
-    print(hello.Greeter().greet("importer"))
-
-    definition = extrun.definition_for("hello", path)
-    print(f"definition: {definition.kind}, m_size={definition.size}, "
-          f"{definition.exec_count} exec slot(s), methods={[m[0] for m in definition.methods]}")
-
-    main_module = types.ModuleType("__main__")
-    sys.argv = [path, *(sys.argv[1:] or ["Ada", "Grace"])]
-    loader = extrun.ExtensionLoader("hello", path)
-    spec = extrun.spec_for(loader)
-    print("executing the definition in a module named __main__:")
-    loader.exec_in_module(spec, main_module)
+    compile_c(os.path.join(HERE, "hello.c"), "hello")
+    show("a C extension as __main__", "-m", "extrun", "run", "-m", "hello", "Ada", "Grace")
+    if cythonize(os.path.join(HERE, "wordcount.py"), "wordcount"):
+        show("a Cython-compiled script as __main__", "-m", "extrun", "run", "-m", "wordcount",
+             os.path.join(HERE, "wordcount.py"))
+    else:
+        print("\n# (the Cython example is skipped: pip install cython to build it)")
+    show("CPython alone", "-m", "hello")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import sys
 
 USAGE = """\
 usage: extrun run [-i] [-m] [--strict] TARGET [ARGS...]
+       extrun hook install [--user] | uninstall | status
        extrun --version | --help
 
 extrun run runs TARGET as __main__, as `python -m TARGET` / `python TARGET` would, and also
@@ -18,6 +19,10 @@ when TARGET is an extension module (PEP 547):
   -i        enter the interactive prompt with its __main__ afterwards, as `python -i`
   --strict  refuse modules with a Py_mod_create slot (PEP 547 runs only modules that can be
             executed in the existing __main__ module)
+
+extrun hook installs a .pth file into this interpreter's site-packages (or, with --user, the
+user site) so that plain `python -m EXTENSION` and `python DIR` run through extrun; it costs
+nothing to interpreters started otherwise. uninstall removes it; status says where it is.
 """
 
 
@@ -25,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
         return _run(args[1:])
+    if args and args[0] == "hook":
+        from .integration import main as hook_main
+
+        return hook_main(args[1:])
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0

@@ -462,6 +462,23 @@ def _setup_child() -> None:
     spawn._fixup_main_from_name = _fixup_main_from_name  # type: ignore[attr-defined]
 
 
+def run_hooked(spec: ModuleSpec, alter_argv: bool) -> None:
+    """``runpy._run_module_as_main`` for an extension target: the ``python -m`` integration.
+
+    The interpreter's own ``__main__`` is fresh, argv and sys.path[0] are python's; errors are
+    reported as runpy reports them.
+    """
+    try:
+        if spec.parent:  # runpy imports the parent package first
+            __import__(spec.parent)
+        if alter_argv:
+            sys.argv[0] = spec.origin or sys.argv[0]
+        _support_multiprocessing()
+        _run_extension(spec, sys.modules["__main__"], "__main__", _install_main)
+    except RunError as exc:
+        sys.exit(f"{sys.executable}: {exc}")
+
+
 def _set_path0(entry: str) -> None:
     """Replace the launcher's sys.path[0] with the target's (unless -P/safe_path)."""
     if getattr(sys.flags, "safe_path", False):

@@ -1,0 +1,176 @@
+"""The opt-in `python -m` integration, in fresh venvs of the interpreter running the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+import extrun
+from extrun import integration
+
+from .test_runner import PYPROBE, RUNHOOK, report, work  # noqa: F401  (work is a fixture)
+
+SRC = str(Path(extrun.__file__).resolve().parent.parent)
+
+
+def make_venv(root: Path) -> tuple[str, Path]:
+    """A fresh venv (no pip) in which extrun is importable; returns (python, site-packages)."""
+    venv.create(root, with_pip=False, symlinks=os.name != "nt")
+    python = str(root / "bin" / "python")
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    site = Path(purelib)
+    (site / "extrun-src.pth").write_text(SRC + "\n")
+    return python, site
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    return make_venv(tmp_path_factory.mktemp("venv"))
+
+
+def py(python: str, work: Path, *args: str, action: str = "",  # noqa: F811
+       extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = dict(os.environ, RUNHOOK_ACTION=action, PYTHONPATH=str(work / "hooks"))
+    environ.update(extra_env or {})
+    return subprocess.run([python, *args], cwd=work, capture_output=True, text=True,
+                          env=environ, timeout=60)
+
+
+def hook(python: str, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([python, "-m", "extrun", "hook", *args], capture_output=True,
+                          text=True, timeout=60, **kw)  # type: ignore[call-overload]
+
+
+def test_install_status_uninstall(env: tuple[str, Path]) -> None:
+    python, site = env
+    pth = site / integration.PTH_NAME
+    assert hook(python, "status").stdout == "not installed\n"
+    first = hook(python, "install")
+    assert first.returncode == 0 and first.stdout == f"installed: {pth}\n"
+    content = pth.read_text()
+    again = hook(python, "install")  # idempotent
+    assert again.stdout == f"already installed: {pth}\n" and pth.read_text() == content
+    assert hook(python, "status").stdout == (
+        f"installed: {pth}\nactive: python -m runs extension modules through extrun\n")
+    assert hook(python, "uninstall").stdout == f"removed: {pth}\n"
+    assert not pth.exists() and sorted(p.name for p in site.glob("extrun*")) == [
+        "extrun-src.pth"]  # nothing left behind
+    assert hook(python, "uninstall").stdout == "not installed\n"
+    assert hook(python, "bogus").returncode == 2
+
+
+def test_user_site_not_writable(env: tuple[str, Path], tmp_path: Path) -> None:
+    python, _ = env
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = hook(python, "install", "--user",
+                env=dict(os.environ, PYTHONUSERBASE=str(blocker / "base")))
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("extrun: cannot write ")
+
+
+@pytest.fixture
+def hooked(env: tuple[str, Path]) -> str:
+    python, _ = env
+    assert hook(python, "install").returncode == 0
+    yield python  # type: ignore[misc]
+    hook(python, "uninstall")
+
+
+def test_python_m_extension(hooked: str, work: Path) -> None:  # noqa: F811
+    r = report(py(hooked, work, "-m", "mainprobe", "a", "--help"))
+    assert (r["name"], r["spec"], r["argv"]) == (
+        "__main__", "mainprobe", [str(work / f"mainprobe{sysconfig.get_config_var('EXT_SUFFIX')}"),
+                                  "a", "--help"])
+    assert r["is_main"] and r["def_ok"] and r["thing_module_is_main"] and r["counter"] == 2
+    assert r["path0"] == str(work)
+
+
+def test_python_m_package_and_directory(hooked: str, work: Path) -> None:  # noqa: F811
+    assert report(py(hooked, work, "-m", "extpkg"))["spec"] == "extpkg.__main__"
+    r = report(py(hooked, work, "extdir", "d"))
+    assert r["spec"] == "__main__" and r["argv"] == ["extdir", "d"]
+    assert report(py(hooked, work, "-m", "mainprobe_create"))["is_main"]
+
+
+def test_single_phase_one_line(hooked: str, work: Path) -> None:  # noqa: F811
+    proc = py(hooked, work, "-m", "sp_basic")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "single-phase initialization" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("-m", "pymod", "a"), ("-m", "pypkg", "x"), ("pydir",), ("app.zip",), ("pymod.py", "q"),
+    ("-m", "no_such_module"), ("-m", "nomain"), ("-m", "nspkg"), ("-m", "pymod", "raise"),
+    ("-c", "import sys; print(sorted(m for m in sys.modules if 'extrun' in m))"),
+])
+def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F811
+                                  args: tuple[str, ...]) -> None:
+    python, _ = env
+    without = py(python, work, *args)
+    assert hook(python, "install").returncode == 0
+    try:
+        with_hook = py(python, work, *args)
+    finally:
+        hook(python, "uninstall")
+    assert (with_hook.returncode, with_hook.stdout, with_hook.stderr) == (
+        without.returncode, without.stdout, without.stderr)
+
+
+def test_no_extrun_import_without_m(hooked: str, work: Path) -> None:  # noqa: F811
+    code = "import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))"
+    assert py(hooked, work, "-c", code).stdout == "[]\n"
+    script = work / "listmods.py"
+    script.write_text(code + "\n")
+    assert py(hooked, work, str(script)).stdout == "[]\n"
+
+
+def test_multiprocessing_through_the_hook(hooked: str, work: Path) -> None:  # noqa: F811
+    proc = py(hooked, work, "-m", "mainprobe", action="mp-spawn")
+    assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stderr
+
+
+def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,  # noqa: F811
+                               tmp_path: Path) -> None:
+    python, site = make_venv(tmp_path / "stale")
+    assert hook(python, "install").returncode == 0
+    (site / "extrun-src.pth").unlink()  # extrun gone, its .pth file left behind
+    proc = py(python, work, "-m", "pymod", "a")
+    assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    def _run_module_as_main(name: str) -> None:  # another signature
+        raise AssertionError
+
+    original = runpy._run_module_as_main  # type: ignore[attr-defined]
+    monkeypatch.setattr(runpy, "_run_module_as_main", _run_module_as_main)
+    assert "_run_module_as_main" in (integration.runpy_is_compatible() or "")
+    monkeypatch.setattr(sys, "argv", ["-m"])
+    integration.activate()
+    assert runpy._run_module_as_main is _run_module_as_main  # type: ignore[attr-defined]
+    monkeypatch.setattr(runpy, "_run_module_as_main", original)
+    monkeypatch.delattr(runpy, "_Error")
+    assert "runpy._Error" in (integration.runpy_is_compatible() or "")
+    integration.activate()
+    assert runpy._run_module_as_main is original  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("argv", "name"), [
+    (["py", "-m", "a.b", "x"], "a.b"), (["py", "-mfoo"], "foo"), (["py", "-Bm", "foo"], "foo"),
+    (["py", "-X", "dev", "-m", "foo"], "foo"), (["py", "-Xdev", "-W", "error", "-m", "f"], "f"),
+    (["py", "--check-hash-based-pycs", "always", "-m", "f"], "f"), (["py", "-c", "-m"], None),
+    (["py", "script.py", "-m", "x"], None), (["py", "-"], None), (["py", "-m"], None),
+])
+def test_m_target(argv: list[str], name: str | None) -> None:
+    assert integration._m_target(argv) == name

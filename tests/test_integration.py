@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import extrun
-from extrun import integration
+from extrun import _startup, integration
 
 from .test_runner import PYPROBE, RUNHOOK, report, work  # noqa: F401  (work is a fixture)
 
@@ -157,12 +157,12 @@ def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(runpy, "_run_module_as_main", _run_module_as_main)
     assert "_run_module_as_main" in (integration.runpy_is_compatible() or "")
     monkeypatch.setattr(sys, "argv", ["-m"])
-    integration.activate()
+    _startup.activate()
     assert runpy._run_module_as_main is _run_module_as_main  # type: ignore[attr-defined]
     monkeypatch.setattr(runpy, "_run_module_as_main", original)
     monkeypatch.delattr(runpy, "_Error")
     assert "runpy._Error" in (integration.runpy_is_compatible() or "")
-    integration.activate()
+    _startup.activate()
     assert runpy._run_module_as_main is original  # type: ignore[attr-defined]
 
 
@@ -173,4 +173,4 @@ def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) 
     (["py", "script.py", "-m", "x"], None), (["py", "-"], None), (["py", "-m"], None),
 ])
 def test_m_target(argv: list[str], name: str | None) -> None:
-    assert integration._m_target(argv) == name
+    assert _startup._m_target(argv) == name

@@ -1,0 +1,70 @@
+"""What the `python -m` integration costs interpreters that do not use it.
+
+    python benchmarks/bench_hook.py [--rounds N]
+
+One fresh venv (in which extrun is importable); each round runs every case with the hook's .pth
+file in place and with it moved aside, interleaved, median of N each:
+  python -c pass           with the hook vs without  (target <= 1.01)
+  python -m pure_module    with the hook vs without  (target <= 1.02)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_venv(root: Path) -> tuple[str, Path]:
+    venv.create(root, with_pip=False)
+    python = str(root / "bin" / "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], capture_output=True, text=True, check=True)
+    (Path(site.stdout.strip()) / "extrun-src.pth").write_text(str(ROOT / "src") + "\n")
+    subprocess.run([python, "-m", "extrun", "hook", "install"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return python, Path(site.stdout.strip()) / "extrun-hook.pth"
+
+
+def main() -> None:
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 60
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTHONPATH", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "pure_module.py").write_text("answer = 42\n")
+        python, pth = make_venv(work / "venv")
+        aside = pth.with_suffix(".off")
+        cases = {"-c pass": ["-c", "pass"], "-m pure_module": ["-m", "pure_module"]}
+        times: dict[tuple[str, str], list[float]] = {
+            (c, v): [] for c in cases for v in ("with", "without")}
+        def hook(on: bool) -> None:
+            src, dst = (aside, pth) if on else (pth, aside)
+            if src.exists():
+                src.rename(dst)
+
+        for i in range(rounds + 3):  # 3 rounds of warm-up
+            for variant in ("with", "without"):
+                hook(variant == "with")
+                for case, args in cases.items():
+                    t = time.perf_counter()
+                    subprocess.run([python, *args], cwd=work, env=env, check=True)
+                    if i >= 3:
+                        times[case, variant].append(time.perf_counter() - t)
+    for case, target in (("-c pass", 1.01), ("-m pure_module", 1.02)):
+        without = statistics.median(times[case, "without"])
+        hooked = statistics.median(times[case, "with"])
+        print(f"python {case:15} without {without * 1000:5.2f} ms, with hook "
+              f"{hooked * 1000:5.2f} ms: ratio {hooked / without:.3f}  (target <= {target})")
+
+
+if __name__ == "__main__":
+    main()

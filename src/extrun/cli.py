@@ -7,6 +7,8 @@ import sys
 
 USAGE = """\
 usage: extrun run [-i] [-m] [--strict] TARGET [ARGS...]
+       extrun inspect TARGET... [--json] [--in-process] [--static]
+       extrun audit [PATH|DIST|WHEEL...] [--json] [--jobs N] [--static] [--fail-on C...]
        extrun hook install [--user] | uninstall | status
        extrun --version | --help
 
@@ -30,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
         return _run(args[1:])
+    if args and args[0] in ("inspect", "audit"):
+        from . import audit
+
+        return audit.inspect_main(args[1:]) if args[0] == "inspect" else audit.audit_main(args[1:])
     if args and args[0] == "hook":
         from .integration import main as hook_main
 

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["exported_modules", "exported_symbols"]
+__all__ = ["dynamic_symbols", "exported_modules", "exported_symbols"]
 
 
 def exported_symbols(path: str) -> list[str]:
-    """Names of the functions an ELF library defines in its dynamic symbol table.
+    """Names of the functions an ELF library defines in its dynamic symbol table."""
+    return dynamic_symbols(path)[0]
 
-    Reads the file only: nothing of the library is loaded or run.
+
+def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], list[str]]:
+    """(functions the ELF library defines, symbols it imports) from its dynamic symbol table.
+
+    ``data``: the file's bytes, when they do not come from ``path`` (a wheel member).
     """
-    with open(path, "rb") as f:
-        data = f.read()
+    if data is None:
+        with open(path, "rb") as f:
+            data = f.read()
     if data[:4] != b"\x7fELF":
         raise ImportError(f"{path}: not an ELF library", path=path)
     wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
@@ -30,7 +36,8 @@ def exported_symbols(path: str) -> list[str]:
         shentsize, shnum = struct.unpack_from(order + "HH", data, 0x2E)
         sh_fmt, sym_fmt = order + "IIIIIIIIII", order + "IIIBBH"
     sections = [struct.unpack_from(sh_fmt, data, shoff + i * shentsize) for i in range(shnum)]
-    names = []
+    names: list[str] = []
+    imported: list[str] = []
     for sh in sections:
         if sh[1] != 11:  # SHT_DYNSYM
             continue
@@ -40,11 +47,15 @@ def exported_symbols(path: str) -> list[str]:
             sym = struct.unpack_from(sym_fmt, data, pos)
             st_name, st_info, st_shndx = (sym[0], sym[1], sym[3]) if wide else (
                 sym[0], sym[3], sym[5])
-            if st_shndx == 0 or st_info & 0xF != 2:  # undefined, or not STT_FUNC
+            if not st_name:
                 continue
             end = data.index(b"\0", strtab + st_name)
-            names.append(data[strtab + st_name:end].decode("utf-8", "replace"))
-    return names
+            name = data[strtab + st_name:end].decode("utf-8", "replace")
+            if st_shndx == 0:  # undefined: resolved against the interpreter or other libraries
+                imported.append(name)
+            elif st_info & 0xF == 2:  # STT_FUNC
+                names.append(name)
+    return names, imported
 
 
 def exported_modules(path: str) -> list[str]:

@@ -1,0 +1,336 @@
+"""``extrun inspect`` and ``extrun audit``: what extension modules declare, one or all of them.
+
+``audit`` finds every extension module of the running environment (site-packages and the
+standard library's lib-dynload, each labelled), or of given directories, installed
+distributions or wheel files, inspects them in parallel worker processes (crash-isolated, with
+a per-module timeout) and reports them grouped by distribution, with a summary. ``--static``
+never executes anything of the libraries: it infers the init kind from the C-API functions a
+library imports (ELF dynamic symbols), so it also works on wheels that are not installed and on
+other Python versions' libraries.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .inspection import _base, describe, document, inspect_all, inspect_one, verdicts
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+FAIL_CONDITIONS: dict[str, Callable[[dict[str, object]], bool]] = {
+    "error": lambda r: r["status"] != "ok",
+    "single-phase": lambda r: r["kind"] == "single-phase",
+    "no-subinterpreters": lambda r: r["subinterpreters"] is False,
+    "gil": lambda r: r["free_threading"] is False,
+    "not-runnable": lambda r: r["runnable_as_main"] is False,
+}
+
+
+# --- static inference -----------------------------------------------------------------------
+
+
+def static_record(module: str, path: str, data: bytes | None = None) -> dict[str, object]:
+    """What a library's symbols say, without loading it (``data``: its bytes, for a wheel)."""
+    from .elf import dynamic_symbols
+    from .hooks import encoded_name
+
+    r = _base(module, path)
+    r["inferred"] = True
+    try:
+        defined, imported = dynamic_symbols(path, data)
+    except (OSError, ImportError, ValueError, IndexError) as exc:
+        r.update(status="error", reason=f"cannot read its symbols: {exc}")
+        return r
+    u, short = encoded_name(module)
+    if f"PyModExport{u}_{short}" in defined:
+        r.update(kind="slots", hook=f"PyModExport{u}_{short}")
+    elif f"PyInit{u}_{short}" in defined:
+        r["hook"] = f"PyInit{u}_{short}"
+        if "PyModuleDef_Init" in imported:
+            r["kind"] = "multi-phase"
+        elif "PyModule_Create2" in imported:
+            r["kind"] = "single-phase"
+    else:
+        r.update(status="error", reason=f"defines no export hook for {module}")
+        return r
+    if r["kind"] is None:
+        r["reason"] = "its symbols do not tell its init kind"
+        return r
+    sets_gil = "PyUnstable_Module_SetGIL" in imported
+    main, sub, ft, reasons = verdicts(r["kind"], None, None, sets_gil)  # type: ignore[arg-type]
+    if r["kind"] != "single-phase":  # slot values are data: unknown without loading it
+        sub = ft = None
+        reasons = ["its slots are data: inspect it without --static for subinterpreter and "
+                   "free-threading support"]
+    r.update(runnable_as_main=main, subinterpreters=sub, free_threading=ft,
+             reason="; ".join(["inferred from the C-API functions it imports", *reasons]))
+    return r
+
+
+# --- finding extension modules --------------------------------------------------------------
+
+
+def _suffixes() -> tuple[str, ...]:
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    return tuple(sorted(EXTENSION_SUFFIXES, key=len, reverse=True))
+
+
+def _walk(root: str, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(dotted module name, path) of every extension module importable from ``root``."""
+    for directory, dirs, files in os.walk(root):
+        rel = os.path.relpath(directory, root)
+        package = [] if rel == "." else rel.split(os.sep)
+        if not all(part.isidentifier() for part in package):
+            dirs[:] = []
+            continue
+        dirs[:] = sorted(d for d in dirs if d.isidentifier())
+        for name in sorted(files):
+            for suffix in suffixes:
+                if name.endswith(suffix) and name[: -len(suffix)].isidentifier():
+                    yield ".".join([*package, name[: -len(suffix)]]), os.path.join(directory,
+                                                                                   name)
+                    break
+
+
+def environment_roots() -> list[tuple[str, str]]:
+    """(directory, label) of the standard library's lib-dynload and every site-packages."""
+    import site
+
+    # lib-dynload is where the import system finds the standard library's extension modules
+    roots = [(p, "stdlib") for p in sys.path if os.path.basename(p) == "lib-dynload"]
+    sites = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        sites.append(site.getusersitepackages())
+    roots += [(s, "site-packages") for s in sites]
+    seen: set[str] = set()
+    out = []
+    for path, label in roots:
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and real not in seen:
+            seen.add(real)
+            out.append((path, label))
+    return out
+
+
+def _distributions() -> dict[str, tuple[str, str]]:
+    """Real path of every installed file -> (distribution name, version)."""
+    from importlib.metadata import distributions
+
+    index: dict[str, tuple[str, str]] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"] or "?"
+        for file in dist.files or ():
+            if str(file).endswith(_suffixes()):
+                index[os.path.realpath(str(file.locate()))] = (name, dist.version)
+    return index
+
+
+def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
+    """(modules to inspect, records already made) for the audit's arguments.
+
+    Each module item carries its name, path, location and distribution. Wheels are read
+    statically (they are not installed), so they come back as records.
+    """
+    suffixes = _suffixes()
+    items: list[dict[str, str]] = []
+    wheel_records: list[dict[str, object]] = []
+    if not targets:
+        index = _distributions()
+        for root, label in environment_roots():
+            for module, path in _walk(root, suffixes):
+                dist = index.get(os.path.realpath(path))
+                items.append({"module": module, "path": path, "location": label,
+                              "distribution": dist[0] if dist else "",
+                              "version": dist[1] if dist else ""})
+        return items, wheel_records
+    for target in targets:
+        if target.endswith(".whl") and os.path.isfile(target):
+            wheel_records += wheel(target)
+        elif os.path.isdir(target):
+            items += [{"module": m, "path": p, "location": target, "distribution": "",
+                       "version": ""} for m, p in _walk(target, suffixes)]
+        else:
+            items += _distribution_modules(target)
+    return items, wheel_records
+
+
+def _distribution_modules(name: str) -> list[dict[str, str]]:
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        raise SystemExit(f"extrun: {name}: no such directory, wheel or installed "
+                         "distribution") from None
+    items = []
+    for file in dist.files or ():
+        text = str(file)
+        suffix = next((s for s in _suffixes() if text.endswith(s)), None)
+        module = text[: -len(suffix)].replace("/", ".") if suffix else ""
+        if suffix and all(p.isidentifier() for p in module.split(".")):
+            items.append({"module": module, "path": str(file.locate()),
+                          "location": "site-packages",
+                          "distribution": dist.metadata["Name"] or name,
+                          "version": dist.version})
+    return items
+
+
+def wheel(path: str) -> list[dict[str, object]]:
+    """Static records of every extension module in a wheel file (any Python version's)."""
+    import zipfile
+
+    name, _, rest = os.path.basename(path).partition("-")
+    version = rest.partition("-")[0]
+    records = []
+    with zipfile.ZipFile(path) as z:
+        for member in sorted(z.namelist()):
+            base = member.rsplit("/", 1)[-1]
+            if not (base.endswith((".so", ".pyd")) and ".data/" not in member):
+                continue
+            stem = base.split(".", 1)[0]
+            package = member.split("/")[:-1]
+            module = ".".join([*package, stem])
+            if not all(p.isidentifier() for p in module.split(".")):
+                continue
+            r = static_record(module, f"{path}!{member}", z.read(member))
+            r.update(location=path, distribution=name, version=version)
+            records.append(r)
+    return records
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+def _mark(value: object) -> str:
+    return {True: "yes", False: "no", None: "?"}[value]  # type: ignore[index]
+
+
+def table(records: list[dict[str, object]]) -> str:
+    """Records grouped by distribution (or location), one line each, then a summary."""
+    groups: dict[str, list[dict[str, object]]] = {}
+    for r in records:
+        dist = r.get("distribution")
+        key = f"{dist} {r.get('version', '')}".strip() if dist else f"[{r.get('location')}]"
+        groups.setdefault(key, []).append(r)
+    width = max([len(str(r["module"])) for r in records] + [6])
+    lines = []
+    header = (f"  {'module':{width}}  {'kind':12}  {'subinterp':9}  {'free-thr':8}  "
+              f"{'main':4}  note")
+    for key in sorted(groups, key=lambda k: (k.startswith("["), k.lower())):
+        lines += ["", key, header]
+        for r in groups[key]:
+            kind = r["kind"] or r["status"]
+            if r["inferred"] and r["kind"]:
+                kind = f"{kind}*"
+            note = "" if r["status"] == "ok" else str(r["reason"])[:60]
+            lines.append(f"  {r['module']!s:{width}}  {kind!s:12}  "
+                         f"{_mark(r['subinterpreters']):9}  {_mark(r['free_threading']):8}  "
+                         f"{_mark(r['runnable_as_main']):4}  {note}")
+    lines += ["", summary(records)]
+    if any(r["inferred"] for r in records):
+        lines.append("(* inferred from the library's symbols, without loading it)")
+    return "\n".join(lines).lstrip("\n")
+
+
+def summary(records: list[dict[str, object]]) -> str:
+    kinds: dict[str, int] = {}
+    for r in records:
+        key = str(r["kind"] if r["status"] == "ok" and r["kind"] else r["status"])
+        kinds[key] = kinds.get(key, 0) + 1
+    def count(field: str) -> int:
+        return sum(1 for r in records if r[field] is True)
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return (f"{len(records)} extension modules: {parts}. Ready for isolated subinterpreters: "
+            f"{count('subinterpreters')}; declare free threading: {count('free_threading')}; "
+            f"runnable as __main__: {count('runnable_as_main')}.")
+
+
+# --- command lines ------------------------------------------------------------------------
+
+
+def _progress(done: int, total: int) -> None:
+    sys.stderr.write(f"\rinspecting extension modules: {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def inspect_main(args: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="extrun inspect", description=(
+        "What extension modules declare. Each is inspected in a child process unless "
+        "--in-process."))
+    parser.add_argument("targets", nargs="+", metavar="TARGET",
+                        help="a module name or an extension library's path")
+    parser.add_argument("--json", action="store_true", help="print the versioned JSON schema")
+    parser.add_argument("--in-process", action="store_true",
+                        help="inspect in this process (a crash takes extrun with it)")
+    parser.add_argument("--static", action="store_true",
+                        help="run nothing of the libraries: infer from their symbols")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    opts = parser.parse_args(args)
+    if opts.static:
+        from .inspection import resolve
+
+        records = []
+        for target in opts.targets:
+            try:
+                module, path = resolve(target)
+            except ImportError as exc:
+                records.append({**_base(target, None), "status": "error", "reason": str(exc)})
+                continue
+            records.append(static_record(module, path))
+    elif opts.in_process:
+        records = [inspect_one(t) for t in opts.targets]
+    else:  # paths are resolved here (no import needed), module names in the child
+        from .loader import module_name_from_path
+
+        items = [{"module": module_name_from_path(t), "path": os.path.abspath(t)}
+                 if os.path.isfile(t) else {"target": t} for t in opts.targets]
+        records = inspect_all(items, timeout=opts.timeout)
+    print(document(records) if opts.json else "\n\n".join(describe(r) for r in records))
+    return 0 if all(r["status"] == "ok" for r in records) else 1
+
+
+def audit_main(args: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="extrun audit", description=(
+        "Inspect every extension module of this environment (or of the given directories, "
+        "installed distributions or wheel files), crash-isolated and in parallel."))
+    parser.add_argument("targets", nargs="*", metavar="PATH|DIST|WHEEL")
+    parser.add_argument("--json", action="store_true", help="print the versioned JSON schema")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="per module (default 30)")
+    parser.add_argument("--static", action="store_true",
+                        help="run nothing of the libraries: infer from their symbols")
+    parser.add_argument("--fail-on", nargs="+", default=[], choices=sorted(FAIL_CONDITIONS),
+                        metavar="CONDITION", help=f"exit 1 if any module is: "
+                        f"{', '.join(sorted(FAIL_CONDITIONS))}")
+    opts = parser.parse_args(args)
+    items, records = collect(opts.targets)
+    if opts.static:
+        records += [{**static_record(i["module"], i["path"]), **_labels(i)} for i in items]
+    else:
+        progress = _progress if sys.stderr.isatty() else None
+        found = inspect_all([{"module": i["module"], "path": i["path"]} for i in items],
+                            jobs=opts.jobs, timeout=opts.timeout, progress=progress)
+        records += [{**r, **_labels(i)} for r, i in zip(found, items, strict=True)]
+    print(document(records) if opts.json else table(records))
+    failed = [c for c in opts.fail_on if any(FAIL_CONDITIONS[c](r) for r in records)]
+    for condition in failed:
+        names = [str(r["module"]) for r in records if FAIL_CONDITIONS[condition](r)]
+        print(f"extrun audit: {len(names)} module(s) {condition}: {', '.join(names[:10])}"
+              f"{' ...' if len(names) > 10 else ''}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _labels(item: dict[str, str]) -> dict[str, str]:
+    return {"location": item["location"], "distribution": item["distribution"],
+            "version": item["version"]}

@@ -49,15 +49,16 @@ def static_record(module: str, path: str, data: bytes | None = None) -> dict[str
         r.update(kind="slots", hook=f"PyModExport{u}_{short}")
     elif f"PyInit{u}_{short}" in defined:
         r["hook"] = f"PyInit{u}_{short}"
-        if "PyModuleDef_Init" in imported:
-            r["kind"] = "multi-phase"
-        elif "PyModule_Create2" in imported:
-            r["kind"] = "single-phase"
+        multi, single = "PyModuleDef_Init" in imported, "PyModule_Create2" in imported
+        if multi != single:
+            r["kind"] = "multi-phase" if multi else "single-phase"
     else:
         r.update(status="error", reason=f"defines no export hook for {module}")
         return r
     if r["kind"] is None:
-        r["reason"] = "its symbols do not tell its init kind"
+        r["reason"] = ("the library imports both PyModuleDef_Init and PyModule_Create2: its "
+                       "modules may be of both kinds" if r["hook"] and "PyModuleDef_Init" in
+                       imported else "its symbols do not tell its init kind")
         return r
     sets_gil = "PyUnstable_Module_SetGIL" in imported
     main, sub, ft, reasons = verdicts(r["kind"], None, None, sets_gil)  # type: ignore[arg-type]

@@ -1,0 +1,83 @@
+"""Audit of an environment with >= 300 extension modules, vs one subprocess per module.
+
+    python benchmarks/bench_audit.py [--modules N] [--jobs N]
+
+Builds one library defining N export hooks (2/3 multi-phase, 1/3 single-phase) and links it
+under N module names in a directory, then times, in one run:
+  audit: extrun audit DIR --json --jobs J        (batched, crash-isolated workers)
+  naive: python -m extrun inspect --in-process --json LIB, once per module, J at a time
+and prints both wall times and the ratio audit/naive. Targets: audit <= 10 s on 2 cores,
+ratio <= 0.2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import EXT_SUFFIX, compile_c  # noqa: E402
+
+SOURCE = r"""
+#include <Python.h>
+static int ex(PyObject *m) { return PyModule_AddIntConstant(m, "answer", 42); }
+static PyModuleDef_Slot slots[] = {{Py_mod_exec, ex}, {0, NULL}};
+#define MULTI(N) static PyModuleDef d##N = {PyModuleDef_HEAD_INIT, "m" #N, .m_slots = slots}; \
+    PyMODINIT_FUNC PyInit_m##N(void) { return PyModuleDef_Init(&d##N); }
+#define SINGLE(N) static PyModuleDef d##N = {PyModuleDef_HEAD_INIT, "m" #N, .m_size = -1}; \
+    PyMODINIT_FUNC PyInit_m##N(void) { return PyModule_Create(&d##N); }
+"""
+
+
+def main() -> None:
+    count = int(sys.argv[sys.argv.index("--modules") + 1]) if "--modules" in sys.argv else 300
+    jobs = int(sys.argv[sys.argv.index("--jobs") + 1]) if "--jobs" in sys.argv else 2
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        source = work / "many.c"
+        source.write_text(SOURCE + "\n".join(
+            f"{'SINGLE' if i % 3 == 2 else 'MULTI'}({i})" for i in range(count)) + "\n")
+        library = compile_c(source, "many")
+        env_dir = work / "env"
+        env_dir.mkdir()
+        paths = []
+        for i in range(count):
+            path = env_dir / f"m{i}{EXT_SUFFIX}"
+            os.link(library, path) if os.stat(library).st_dev == os.stat(tmp).st_dev else \
+                path.write_bytes(Path(library).read_bytes())
+            paths.append(str(path))
+
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "extrun", "audit", str(env_dir), "--json",
+                               "--jobs", str(jobs)], env=env, capture_output=True, text=True,
+                              check=True)
+        audit_time = time.perf_counter() - start
+        records = json.loads(proc.stdout)["modules"]
+        assert len(records) == count and all(r["status"] == "ok" for r in records)
+
+        def naive(path: str) -> None:
+            subprocess.run([sys.executable, "-m", "extrun", "inspect", "--in-process",
+                            "--json", path], env=env, capture_output=True, check=True)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(jobs) as pool:
+            list(pool.map(naive, paths))
+        naive_time = time.perf_counter() - start
+    print(f"audit of {count} extension modules, {jobs} jobs: {audit_time:.2f} s "
+          f"(target <= 10 s)")
+    print(f"naive, one subprocess per module, {jobs} at a time: {naive_time:.2f} s")
+    print(f"ratio audit/naive: {audit_time / naive_time:.3f}  (target <= 0.2)")
+
+
+if __name__ == "__main__":
+    main()

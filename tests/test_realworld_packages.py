@@ -29,11 +29,22 @@ PACKAGES = {  # distribution: (extension module, the tool that built it)
 }
 
 
-def library(module: str) -> str:
-    spec = importlib.util.find_spec(module)
+def find_library(module: str) -> str | None:
+    """The module's extension library, if it is installed (and loadable) here."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # its package is not installed at all
+        return None
     if spec is None or not spec.origin or not spec.origin.endswith(EXT_SUFFIX):
-        pytest.skip(f"{module} is not installed for this interpreter (pip install '.[realworld]')")
+        return None
     return spec.origin
+
+
+def library(module: str) -> str:
+    path = find_library(module)
+    if path is None:
+        pytest.skip(f"{module} is not installed for this interpreter (pip install '.[realworld]')")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +96,9 @@ def test_pybind11_module(pybind11_module: str) -> None:
 def test_real_verdicts_agree_with_cpython(pybind11_module: str) -> None:
     items = [("pbmod", pybind11_module)]
     for module, _ in PACKAGES.values():
-        spec = importlib.util.find_spec(module)
-        if spec is not None and spec.origin and spec.origin.endswith(EXT_SUFFIX):
-            items.append((module, spec.origin))
+        path = find_library(module)
+        if path is not None:
+            items.append((module, path))
     records = inspection.inspect_all([{"module": m, "path": p} for m, p in items])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     proc = subprocess.run([sys.executable, "-c", SUBINTERPRETER_PROBE, json.dumps(items)],

@@ -59,46 +59,13 @@ if TYPE_CHECKING:  # the ctypes package's types are the same, as far as types go
         c_void_p,
         py_object,
     )
-else:
-    class c_void_p(_SimpleCData):
-        _type_ = "P"
-
-
-    class c_int(_SimpleCData):
-        _type_ = "i"
-
-
-    class c_long(_SimpleCData):
-        _type_ = "l"
-
-
-    class c_longlong(_SimpleCData):
-        _type_ = "q"
-
-
-
-    class c_char_p(_SimpleCData):
-        _type_ = "z"
-
-
-    class c_uint8(_SimpleCData):
-        _type_ = "B"
-
-
-    class c_uint16(_SimpleCData):
-        _type_ = "H"
-
-
-    class c_uint32(_SimpleCData):
-        _type_ = "I"
-
-
-    class c_uint64(_SimpleCData):
-        _type_ = "Q"
-
-
-    class py_object(_SimpleCData):
-        _type_ = "O"
+else:  # name -> ctypes type code, as ctypes/__init__.py defines them
+    (c_void_p, c_int, c_long, c_longlong, c_char_p, c_uint8, c_uint16, c_uint32, c_uint64,
+     py_object) = (
+        type(name, (_SimpleCData,), {"_type_": code}) for name, code in (
+            ("c_void_p", "P"), ("c_int", "i"), ("c_long", "l"), ("c_longlong", "q"),
+            ("c_char_p", "z"), ("c_ubyte", "B"), ("c_ushort", "H"), ("c_uint", "I"),
+            ("c_ulonglong", "Q"), ("py_object", "O")))
 
 
 PTR = sizeof(c_void_p)

@@ -161,20 +161,20 @@ def read_definition(hook: Hook) -> Definition:
     return _from_singlephase(hook, result, short)
 
 
-def _fill_from_moduledef(d: Definition, address: int) -> None:
+def _fill_from_moduledef(d: Definition, address: int) -> int:
+    """Fill ``d`` from the PyModuleDef at ``address``; returns its m_slots pointer."""
     raw = _capi.read_moduledef(address)
     d.m_name = raw.m_name.decode("utf-8", "replace") if raw.m_name else None
     d.doc = raw.m_doc.decode("utf-8", "replace") if raw.m_doc is not None else None
     d.size = raw.m_size
     d.methods = _capi.read_methods(raw.m_methods or 0)
     d.traverse, d.clear, d.free = bool(raw.m_traverse), bool(raw.m_clear), bool(raw.m_free)
+    return raw.m_slots or 0
 
 
 def _from_moduledef(hook: Hook, address: int) -> Definition:
     d = Definition(hook, MULTI_PHASE, address)
-    _fill_from_moduledef(d, address)
-    d.slots = [Slot(i, v) for i, v in _capi.read_def_slots(_capi.read_moduledef(address).m_slots
-                                                            or 0)]
+    d.slots = [Slot(i, v) for i, v in _capi.read_def_slots(_fill_from_moduledef(d, address))]
     return d
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from types import CodeType
     from typing import Any
 
+    from .definition import Definition
+
 __all__ = ["RunError", "run_module", "run_path"]
 
 
@@ -146,7 +148,7 @@ def _extension_spec(spec: ModuleSpec) -> ModuleSpec:
     return spec
 
 
-def _check_runnable(spec: ModuleSpec, strict: bool) -> object:
+def _check_runnable(spec: ModuleSpec, strict: bool) -> Definition:
     """The definition, or RunError saying in one line why it cannot run as a script."""
     from .definition import SINGLE_PHASE
     from .loader import definition_for
@@ -185,7 +187,7 @@ def _run_extension(spec: ModuleSpec, module: types.ModuleType, run_name: str,
     d = _check_runnable(spec, strict)
     loader = spec.loader
     assert loader is not None
-    if not d.has_create:  # type: ignore[attr-defined]
+    if not d.has_create:
         _namespace(module.__dict__, run_name, spec, pkg_name)
         loader.exec_in_module(spec, module)  # type: ignore[attr-defined]
         return module

@@ -259,3 +259,30 @@ def test_run_help_and_usage_errors(work: Path) -> None:
     assert run(work, "--help").stdout.startswith("usage: extrun run")
     assert run(work).returncode == 2
     assert run(work, "--bogus", "x").returncode == 2
+
+
+CONSOLE_SCRIPT = """\
+# -*- coding: utf-8 -*-
+import re
+import sys
+from extrun.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("-m", "mainprobe", "a"), 0), (("-m", "mainprobe_create"), 0), (("-m", "pymod", "x"), 0),
+    (("-m", "pymod", "exit3"), 3), (("-m", "sp_basic"), 1), (("-m", "no_such"), 1),
+])
+def test_pip_console_script(work: Path, tmp_path: Path, args: tuple[str, ...], code: int) -> None:
+    """pip's wrapper lives in __main__ and calls sys.exit(main()): the runner, which empties
+    __main__, must end the process itself."""
+    script = tmp_path / "extrun"
+    script.write_text(CONSOLE_SCRIPT)
+    proc = run(work, str(script), "run", *args, native=True)
+    assert proc.returncode == code, proc.stderr
+    assert "NameError" not in proc.stderr
+    if code == 0 and args[1].startswith("mainprobe"):
+        assert report(proc)["is_main"]

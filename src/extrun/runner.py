@@ -348,9 +348,9 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     (``SystemExit``), since the launcher's own ``__main__`` namespace is gone by then."""
     try:
         if as_module:
+            _set_path0(os.getcwd())  # python -m: the current directory first, then the lookup
             _, spec, code = _get_module_details(target, _Error)
             sys.argv[:] = [spec.origin or target, *args]
-            _set_path0(os.getcwd())
             _run_main(spec, code, strict)
         else:
             _run_path_as_main(target, args, strict)

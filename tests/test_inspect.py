@@ -229,3 +229,34 @@ def test_subinterpreter_verdicts_agree_with_cpython(tree: Path) -> None:
             compared += 1
     assert compared >= 20
     assert actual["mp_good"] and not actual["mp_plain"] and not actual["sp_basic"]
+
+
+def test_audit_progress_only_on_a_terminal(tree: Path, tmp_path: Path) -> None:
+    import pty
+
+    calm = tmp_path / "calm"
+    calm.mkdir()
+    shutil.copy(lib(tree, "mp_good"), calm)
+    assert cli("audit", str(calm)).stderr == ""  # not a terminal: no progress
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "extrun", "audit", str(calm)],
+                              stdout=subprocess.PIPE, stderr=slave, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=SRC))
+        os.close(slave)
+        slave = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    assert proc.returncode == 0
+    assert b"inspecting extension modules: 1/1" in seen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -20,7 +21,10 @@ from .conftest import EXT_SUFFIX, build
 SRC = str(Path(extrun.__file__).parent.parent)
 
 RUNHOOK = '''
-import json, os, sys
+import sys
+HEAVY = ("argparse", "re", "enum", "typing", "dataclasses", "ctypes", "_ctypes")
+LOADED_BEFORE_THIS_HOOK = sorted(m for m in HEAVY if m in sys.modules)
+import json, os
 def report(module):
     thing = getattr(module, "Thing", None)
     out = {
@@ -48,6 +52,8 @@ def on_exec(module):
         raise ValueError("boom")
     if action == "kbd":
         raise KeyboardInterrupt
+    if action == "mods":
+        print("MODS", LOADED_BEFORE_THIS_HOOK)
     if action.startswith("mp-"):
         import multiprocessing
         ctx = multiprocessing.get_context(action[3:])
@@ -286,3 +292,18 @@ def test_pip_console_script(work: Path, tmp_path: Path, args: tuple[str, ...], c
     assert "NameError" not in proc.stderr
     if code == 0 and args[1].startswith("mainprobe"):
         assert report(proc)["is_main"]
+
+
+def test_run_path_is_lean(work: Path, tmp_path: Path) -> None:
+    """extrun run loads nothing a target does not need: beyond what `python -m` itself loads,
+    only extrun's own modules, and _ctypes for an extension target."""
+    (tmp_path / "modlist.py").write_text("import sys\nprint(sorted(sys.modules))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(tmp_path)]))
+    native = subprocess.run([sys.executable, "-m", "modlist"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    ours = subprocess.run([sys.executable, "-m", "extrun", "run", "-m", "modlist"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    extra = set(ast.literal_eval(ours.stdout)) - set(ast.literal_eval(native.stdout))
+    assert all(m == "extrun" or m.startswith("extrun.") for m in extra), extra
+    proc = run(work, "-m", "mainprobe", action="mods")  # what an extension target has loaded
+    assert "MODS ['_ctypes']" in proc.stdout, proc.stdout + proc.stderr

@@ -4,7 +4,6 @@ The public names are imported lazily, so that ``import extrun`` costs nothing on
 only part of it.
 """
 
-from __future__ import annotations
 
 import sys
 

@@ -17,7 +17,6 @@ a module CPython creates from a known definition with a plain module, and :func:
 checks it (read-only) before anything is ever written.
 """
 
-from __future__ import annotations
 
 import _ctypes
 import sys
@@ -26,7 +25,6 @@ from _ctypes import (
     FUNCFLAG_CDECL,
     FUNCFLAG_PYTHONAPI,
     CFuncPtr,
-    Structure,
     _SimpleCData,
     addressof,
     sizeof,
@@ -72,7 +70,7 @@ PTR = sizeof(c_void_p)
 c_ssize_t = c_long if sizeof(c_long) == PTR else c_longlong  # as ctypes decides it
 
 
-def _prototype(restype: Any, *argtypes: Any, python_api: bool = True) -> Any:
+def _prototype(restype: "Any", *argtypes: "Any", python_api: bool = True) -> "Any":
     """ctypes.PYFUNCTYPE (GIL held, pending exception raised) or CFUNCTYPE; one class per
     signature, as ctypes caches CFUNCTYPE's."""
     key = (restype, argtypes, python_api)
@@ -88,7 +86,7 @@ def _prototype(restype: Any, *argtypes: Any, python_api: bool = True) -> Any:
     return proto
 
 
-_prototypes: dict[tuple[Any, tuple[Any, ...], bool], Any] = {}
+_prototypes: "dict[tuple[Any, tuple[Any, ...], bool], Any]" = {}
 
 
 VERSION = sys.version_info[:2]
@@ -111,7 +109,7 @@ def dlsym(handle: int, name: str) -> int:
         return 0
 
 
-_SIGNATURES: dict[str, tuple[Any, ...]] = {
+_SIGNATURES: "dict[str, tuple[Any, ...]]" = {
     "Py_IncRef": (None, c_void_p),
     "Py_DecRef": (None, c_void_p),
     "PyModule_NewObject": (c_void_p, py_object),
@@ -125,10 +123,10 @@ _SIGNATURES: dict[str, tuple[Any, ...]] = {
     "PyModule_Exec": (c_int, py_object),  # 3.15+
     "PyModule_GetStateSize": (c_int, py_object, c_void_p),  # 3.15+
 }
-_functions: dict[str, Any] = {}
+_functions: "dict[str, Any]" = {}
 
 
-def _api(name: str) -> Any:
+def _api(name: str) -> "Any":
     """The C-API function ``name``, its prototype made on first use (start-up cost)."""
     fn = _functions.get(name)
     if fn is None:
@@ -207,99 +205,118 @@ MODULE_TYPE = id(types.ModuleType)
 
 
 # --- struct views ---------------------------------------------------------------------------
+#
+# Not ctypes.Structure: since 3.14 defining one imports the ctypes package (its layout code moved
+# to ctypes._layout), ~1 ms of start-up. The offsets are computed by C's rules, as ctypes does.
 
 
-class PyModuleDef_Slot(Structure):
-    _fields_ = [("slot", c_int), ("value", c_void_p)]
+class Struct:
+    """A C struct's layout: field offsets by C's alignment rules, and its size."""
+
+    __slots__ = ("fields", "name", "size")
+
+    def __init__(self, name: str, *fields: "tuple[str, Any]", head: int = 0) -> None:
+        self.name = name
+        self.fields: dict[str, tuple[int, Any]] = {}
+        offset, align_max = head, PTR if head else 1
+        for field, ctype in fields:
+            align = _ctypes.alignment(ctype)
+            offset = -(-offset // align) * align
+            self.fields[field] = (offset, ctype)
+            offset += sizeof(ctype)
+            align_max = max(align_max, align)
+        self.size = -(-offset // align_max) * align_max
+
+    def read(self, address: int, field: str) -> "Any":
+        offset, ctype = self.fields[field]
+        return ctype.from_address(address + offset).value
+
+    def write(self, address: int, **values: object) -> None:
+        for field, value in values.items():
+            offset, ctype = self.fields[field]
+            ctype.from_address(address + offset).value = value
+
+    def new(self, count: int = 1, **values: object) -> int:
+        """Zeroed static memory for ``count`` of these (kept for the life of the process)."""
+        address = _static((c_uint8 * (self.size * count))())
+        self.write(address, **values)
+        return address
 
 
-class PyMethodDef(Structure):
-    _fields_ = [("ml_name", c_char_p), ("ml_meth", c_void_p), ("ml_flags", c_int),
-                ("ml_doc", c_char_p)]
-
-
-class PyModuleDef(Structure):
-    _fields_ = [
-        ("ob_base", c_uint8 * HEAD),
-        ("m_init", c_void_p),
-        ("m_index", c_ssize_t),
-        ("m_copy", c_void_p),
-        ("m_name", c_char_p),
-        ("m_doc", c_char_p),
-        ("m_size", c_ssize_t),
-        ("m_methods", c_void_p),
-        ("m_slots", c_void_p),
-        ("m_traverse", c_void_p),
-        ("m_clear", c_void_p),
-        ("m_free", c_void_p),
-    ]
-
-
-class PyABIInfo(Structure):
-    _fields_ = [("major", c_uint8), ("minor", c_uint8), ("flags", c_uint16),
-                ("build_version", c_uint32), ("abi_version", c_uint32)]
-
+PyModuleDef_Slot = Struct("PyModuleDef_Slot", ("slot", c_int), ("value", c_void_p))
+PyMethodDef = Struct("PyMethodDef", ("ml_name", c_char_p), ("ml_meth", c_void_p),
+                     ("ml_flags", c_int), ("ml_doc", c_char_p))
+PyModuleDef = Struct(  # after PyModuleDef_Base's PyObject_HEAD, default or free-threaded
+    "PyModuleDef", ("m_init", c_void_p), ("m_index", c_ssize_t), ("m_copy", c_void_p),
+    ("m_name", c_char_p), ("m_doc", c_char_p), ("m_size", c_ssize_t), ("m_methods", c_void_p),
+    ("m_slots", c_void_p), ("m_traverse", c_void_p), ("m_clear", c_void_p),
+    ("m_free", c_void_p), head=HEAD)
+PyABIInfo = Struct("PyABIInfo", ("major", c_uint8), ("minor", c_uint8), ("flags", c_uint16),
+                   ("build_version", c_uint32), ("abi_version", c_uint32))
+# 3.15's PySlot (PEP 820): u16 id, u16 flags, u32 reserved, an 8-byte value
+PySlot = Struct("PySlot", ("sl_id", c_uint16), ("sl_flags", c_uint16),
+                ("sl_reserved", c_uint32), ("sl_value", c_uint64))
 
 FREE_THREADED = "t" in getattr(sys, "abiflags", "")  # Py_GIL_DISABLED build
 
-
-class PySlot(Structure):
-    """3.15's ``PySlot`` (PEP 820): u16 id, u16 flags, u32 reserved, 8-byte value."""
-
-    _fields_ = [("sl_id", c_uint16), ("sl_flags", c_uint16), ("sl_reserved", c_uint32),
-                ("sl_value", c_uint64)]
-
-
 _MODULEDEF_SIZE = _ctypes.PyObj_FromPtr(MODULEDEF_TYPE).__basicsize__
-if sizeof(PyModuleDef) != _MODULEDEF_SIZE:  # pragma: no cover
+if PyModuleDef.size != _MODULEDEF_SIZE:  # pragma: no cover
     raise ImportError(
         f"extrun: PyModuleDef is {_MODULEDEF_SIZE} bytes in this interpreter, not the "
-        f"{sizeof(PyModuleDef)} extrun derives; refusing to run"
+        f"{PyModuleDef.size} extrun derives; refusing to run"
     )
 
 
-def read_moduledef(address: int) -> PyModuleDef:
-    """A copy of the definition at ``address`` (copies: nothing keeps a view into it)."""
-    return PyModuleDef.from_buffer_copy(string_at(address, sizeof(PyModuleDef)))
+class ModuleDefView:
+    """The fields of a ``PyModuleDef``, read once (plain values; nothing points into it)."""
+
+    __slots__ = tuple(PyModuleDef.fields)
+
+    def __init__(self, address: int) -> None:
+        for field in PyModuleDef.fields:
+            setattr(self, field, PyModuleDef.read(address, field))
+
+
+def read_moduledef(address: int) -> "Any":
+    """The definition at ``address`` (a :class:`ModuleDefView`)."""
+    return ModuleDefView(address)
 
 
 def read_methods(address: int) -> list[tuple[str, int, str | None]]:
     """(name, flags, doc) of a NULL-terminated ``PyMethodDef`` array."""
     out = []
-    size = sizeof(PyMethodDef)
     while address:
-        m = PyMethodDef.from_address(address)
-        if m.ml_name is None:
+        name = PyMethodDef.read(address, "ml_name")
+        if name is None:
             break
-        doc = m.ml_doc.decode("utf-8", "replace") if m.ml_doc is not None else None
-        out.append((m.ml_name.decode("utf-8", "replace"), m.ml_flags, doc))
-        address += size
+        doc = PyMethodDef.read(address, "ml_doc")
+        out.append((name.decode("utf-8", "replace"), PyMethodDef.read(address, "ml_flags"),
+                    doc.decode("utf-8", "replace") if doc is not None else None))
+        address += PyMethodDef.size
     return out
 
 
 def read_def_slots(address: int) -> list[tuple[int, int]]:
     """(id, value) of a ``PyModuleDef_Slot`` array, up to its {0, NULL} terminator."""
     out = []
-    size = sizeof(PyModuleDef_Slot)
     while address:
-        s = PyModuleDef_Slot.from_address(address)
-        if s.slot == 0:
+        slot = PyModuleDef_Slot.read(address, "slot")
+        if slot == 0:
             break
-        out.append((s.slot, s.value or 0))
-        address += size
+        out.append((slot, PyModuleDef_Slot.read(address, "value") or 0))
+        address += PyModuleDef_Slot.size
     return out
 
 
 def read_pyslots(address: int) -> list[tuple[int, int, int]]:
     """(id, flags, value) of a 3.15 ``PySlot`` array, up to its ``Py_slot_end``."""
     out = []
-    size = sizeof(PySlot)
     while address:
-        s = PySlot.from_address(address)
-        if s.sl_id == 0:
+        slot_id = PySlot.read(address, "sl_id")
+        if slot_id == 0:
             break
-        out.append((s.sl_id, s.sl_flags, s.sl_value))
-        address += size
+        out.append((slot_id, PySlot.read(address, "sl_flags"), PySlot.read(address, "sl_value")))
+        address += PySlot.size
     return out
 
 
@@ -405,7 +422,7 @@ def _static(obj: object) -> int:
     return addressof(obj)  # type: ignore[arg-type]
 
 
-def _function_address(fn: Any) -> int:
+def _function_address(fn: "Any") -> int:
     """The C address a function pointer object holds (``ctypes.cast(fn, c_void_p)``)."""
     return c_void_p.from_address(addressof(fn)).value or 0
 
@@ -429,18 +446,15 @@ def _noop_address() -> int:
     return _function_address(_noop[0])
 
 
-_noop: list[Any] = []
+_noop: "list[Any]" = []
 
 
 def _probe_def(size: int, with_hooks: bool) -> int:
     """A static PyModuleDef with the given m_size and, optionally, state hooks."""
-    d = PyModuleDef()
-    d.m_name = b"_extrun_probe"
-    d.m_doc = b"extrun layout probe"
-    d.m_size = size
-    if with_hooks:
-        d.m_traverse = d.m_clear = d.m_free = _noop_address()
-    return _static(d)
+    hooks = _noop_address() if with_hooks else None
+    return PyModuleDef.new(m_name=_c_string(b"_extrun_probe"),
+                           m_doc=_c_string(b"extrun layout probe"), m_size=size,
+                           m_traverse=hooks, m_clear=hooks, m_free=hooks)
 
 
 def _words(obj: object) -> list[int]:
@@ -458,7 +472,7 @@ def _differing(a: object, b: object) -> set[int]:
 _PROBE_NAME = "_extrun_probe"
 
 
-def _probe_layout() -> Layout:
+def _probe_layout() -> "Layout":
     spec = types.SimpleNamespace(name=_PROBE_NAME)
     def_a = _probe_def(0x5EED0, with_hooks=True)
     made = module_from_def_and_spec(def_a, spec)
@@ -481,15 +495,15 @@ def _probe_slots_module(spec: object) -> object:
               (106, _noop_address()),  # state traverse/clear/free
               (85, _noop_address()),  # Py_mod_exec (never run)
               (110, _c_string(b"token")),  # Py_mod_token
-              (109, _static(PyABIInfo(1, 0, 0x4 if FREE_THREADED else 0x2,  # Py_mod_abi
-                                      sys.hexversion, sys.hexversion)))]
-    slots = (PySlot * (len(values) + 1))()  # zeroed: the last one is Py_slot_end
-    for i, (sid, value) in enumerate(values):
-        slots[i] = PySlot(sid, 0, 0, value)
-    return module_from_slots_and_spec(_static(slots), spec)
+              (109, PyABIInfo.new(major=1, minor=0, flags=0x4 if FREE_THREADED else 0x2,
+                                  build_version=sys.hexversion, abi_version=sys.hexversion))]
+    slots = PySlot.new(len(values) + 1)  # zeroed: the last one is Py_slot_end
+    for i, (slot_id, value) in enumerate(values):
+        PySlot.write(slots + i * PySlot.size, sl_id=slot_id, sl_value=value)
+    return module_from_slots_and_spec(slots, spec)
 
 
-def verify_layout(layout: Layout) -> None:
+def verify_layout(layout: "Layout") -> None:
     """Check, reading only, that ``layout`` describes this interpreter's module objects.
 
     A second definition with other values must set no word outside ``layout.words``, hold its
@@ -522,7 +536,7 @@ def verify_layout(layout: Layout) -> None:
                           "refusing to run")
 
 
-def _swap(a: object, b: object, layout: Layout) -> None:
+def _swap(a: object, b: object, layout: "Layout") -> None:
     """Exchange the definition's words between two module objects."""
     for off in layout.words:
         pa = c_void_p.from_address(id(a) + off)

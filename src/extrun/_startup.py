@@ -5,7 +5,6 @@ since every such start pays for it. It finds the target as CPython is about to, 
 anything, and wraps ``runpy._run_module_as_main`` only when that target is an extension module.
 """
 
-from __future__ import annotations
 
 import os
 import sys
@@ -44,14 +43,14 @@ def activate() -> None:
         return
 
 
-def _this_runs_target() -> tuple[str, ModuleSpec] | None:
+def _this_runs_target() -> "tuple[str, ModuleSpec] | None":
     """(the name runpy will be given, the extension's spec) for the ``python -m NAME`` or
     ``python DIR`` about to run, or None when its target is not an extension module.
 
     Called while site runs, before CPython puts the target's directory at sys.path[0], so that
     entry is computed here as CPython will (the current directory for -m, DIR for a directory).
     """
-    from importlib.machinery import ExtensionFileLoader, PathFinder
+    import importlib.machinery as machinery  # see runner.py
 
     safe = getattr(sys.flags, "safe_path", False)
     if sys.argv[:1] == ["-m"]:
@@ -60,10 +59,10 @@ def _this_runs_target() -> tuple[str, ModuleSpec] | None:
             return None
         spec = _find_without_importing(name, [] if safe else [os.getcwd()])
     elif os.path.isdir(sys.argv[0]):
-        name, spec = "__main__", PathFinder.find_spec("__main__", [sys.argv[0]])
+        name, spec = "__main__", machinery.PathFinder.find_spec("__main__", [sys.argv[0]])
     else:  # a zip file cannot hold a loadable extension module
         return None
-    if spec is None or not isinstance(spec.loader, ExtensionFileLoader):
+    if spec is None or not isinstance(spec.loader, machinery.ExtensionFileLoader):
         return None
     return name, spec
 
@@ -91,8 +90,8 @@ def _m_target(argv: list[str]) -> str | None:
     return None
 
 
-def _wrap(original: Callable[..., object], name: str, spec: ModuleSpec
-          ) -> Callable[..., object]:
+def _wrap(original: "Callable[..., object]", name: str, spec: "ModuleSpec"
+          ) -> "Callable[..., object]":
     def _run_module_as_main(mod_name: str, alter_argv: bool = True) -> object:
         if mod_name != name:  # not the run activate() prepared for
             return original(mod_name, alter_argv)
@@ -104,20 +103,21 @@ def _wrap(original: Callable[..., object], name: str, spec: ModuleSpec
     return _run_module_as_main
 
 
-def _find_without_importing(mod_name: str, path0: list[str]) -> ModuleSpec | None:
+def _find_without_importing(mod_name: str, path0: list[str]) -> "ModuleSpec | None":
     """The spec ``python -m mod_name`` will run (a package's ``__main__``), found with the path
     finder alone: no package is imported to look into it."""
-    from importlib.machinery import PathFinder
+    import importlib.machinery as machinery
 
     if mod_name.startswith(".") or not mod_name:
         return None
     parts = mod_name.split(".")
-    spec = PathFinder.find_spec(parts[0], [*path0, *sys.path])
+    spec = machinery.PathFinder.find_spec(parts[0], [*path0, *sys.path])
     for i in range(1, len(parts)):
         if spec is None or spec.submodule_search_locations is None:
             return None
-        spec = PathFinder.find_spec(".".join(parts[: i + 1]),
+        spec = machinery.PathFinder.find_spec(".".join(parts[: i + 1]),
                                     list(spec.submodule_search_locations))
     if spec is not None and spec.submodule_search_locations is not None:
-        spec = PathFinder.find_spec(mod_name + ".__main__", list(spec.submodule_search_locations))
+        spec = machinery.PathFinder.find_spec(mod_name + ".__main__",
+                                              list(spec.submodule_search_locations))
     return spec

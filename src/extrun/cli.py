@@ -1,7 +1,6 @@
 """The ``extrun`` command. Arguments are parsed by hand: argparse alone costs ~12 ms of start-up,
 and ``run`` must cost no more than ``python -m`` itself."""
 
-from __future__ import annotations
 
 import sys
 
@@ -90,13 +89,13 @@ def _run(args: list[str]) -> int:
 
 def _looks_like_module(target: str) -> bool:
     """A dotted name that is not an existing path, nor named like a file, is a module name."""
+    import importlib.machinery as machinery  # see runner.py
     import os
-    from importlib.machinery import EXTENSION_SUFFIXES
 
     if os.path.exists(target) or os.sep in target or (os.altsep and os.altsep in target):
         return False
     if target.endswith((".py", ".pyc", ".pyw", ".pyz", ".zip", ".so", ".pyd",
-                        *EXTENSION_SUFFIXES)):
+                        *machinery.EXTENSION_SUFFIXES)):
         return False
     return all(part.isidentifier() for part in target.split("."))
 

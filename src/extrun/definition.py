@@ -8,7 +8,6 @@ The checks on the hook's result, and their messages, are those of CPython's
 ``_PyImport_RunModInitFunc`` (``Python/importdl.c``).
 """
 
-from __future__ import annotations
 
 import types
 
@@ -140,7 +139,7 @@ def _short(hook: Hook) -> str:
     return encoded_name(hook.name)[1]
 
 
-def read_definition(hook: Hook) -> Definition:
+def read_definition(hook: Hook) -> "Definition":
     """Call the hook and describe what it returned, raising as CPython's loader does."""
     result = _capi.call_hook(hook.address)  # an exception the hook raised propagates as is
     short = _short(hook)
@@ -161,7 +160,7 @@ def read_definition(hook: Hook) -> Definition:
     return _from_singlephase(hook, result, short)
 
 
-def _fill_from_moduledef(d: Definition, address: int) -> int:
+def _fill_from_moduledef(d: "Definition", address: int) -> int:
     """Fill ``d`` from the PyModuleDef at ``address``; returns its m_slots pointer."""
     raw = _capi.read_moduledef(address)
     d.m_name = raw.m_name.decode("utf-8", "replace") if raw.m_name else None
@@ -172,13 +171,13 @@ def _fill_from_moduledef(d: Definition, address: int) -> int:
     return raw.m_slots or 0
 
 
-def _from_moduledef(hook: Hook, address: int) -> Definition:
+def _from_moduledef(hook: Hook, address: int) -> "Definition":
     d = Definition(hook, MULTI_PHASE, address)
     d.slots = [Slot(i, v) for i, v in _capi.read_def_slots(_fill_from_moduledef(d, address))]
     return d
 
 
-def _from_singlephase(hook: Hook, address: int, short: str) -> Definition:
+def _from_singlephase(hook: Hook, address: int, short: str) -> "Definition":
     module = _capi._steal(address, hook.symbol)  # the hook gave us a new reference
     if not isinstance(module, types.ModuleType):
         raise SystemError(f"initialization of {short} did not return an extension module")
@@ -192,7 +191,7 @@ def _from_singlephase(hook: Hook, address: int, short: str) -> Definition:
     return d
 
 
-def _from_pyslots(hook: Hook, address: int) -> Definition:
+def _from_pyslots(hook: Hook, address: int) -> "Definition":
     d = Definition(hook, SLOTS, address)
     d.slots = [Slot(i, v, f) for i, f, v in _capi.read_pyslots(address)]
     for s in d.slots:

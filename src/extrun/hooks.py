@@ -5,7 +5,6 @@ names, ``PyInitU_<punycode>`` (hyphens to underscores) otherwise (PEP 489). On 3
 ``PyModExport_<name>`` / ``PyModExportU_<punycode>`` (PEP 793) is looked up first and preferred.
 """
 
-from __future__ import annotations
 
 import os
 
@@ -62,7 +61,7 @@ def open_library(name: str, path: str) -> int:
     return handle
 
 
-def find_hook(name: str, path: str) -> Hook:
+def find_hook(name: str, path: str) -> "Hook":
     """The export hook of module ``name`` in the library at ``path``; ImportError if none."""
     if not isinstance(name, str) or not name:
         raise TypeError("module name must be a non-empty string")

@@ -6,11 +6,12 @@ the definition to an existing module, then execute (``PyModule_ExecDef`` / ``PyM
 The C API itself validates slots and runs create/exec, so errors are CPython's own.
 """
 
-from __future__ import annotations
 
+# `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
+# importlib.machinery.__path__, whose module __getattr__ imports warnings (0.5 ms at start-up)
+import importlib.machinery as machinery
 import sys
 import types
-from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
 
 from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
@@ -53,10 +54,10 @@ def _spec_name(spec: object) -> str:
     return name
 
 
-class ExtensionLoader(ExtensionFileLoader):
+class ExtensionLoader(machinery.ExtensionFileLoader):
     """A drop-in ``ExtensionFileLoader`` that loads through extrun's own PEP 489 phases."""
 
-    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
+    def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType:
         name = _spec_name(spec)
         d = definition_for(name, self.path)
         if d.kind == SINGLE_PHASE:
@@ -73,7 +74,7 @@ class ExtensionLoader(ExtensionFileLoader):
         """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition."""
         _exec_created(module)
 
-    def exec_in_module(self, spec: ModuleSpec, module: types.ModuleType) -> None:
+    def exec_in_module(self, spec: machinery.ModuleSpec, module: types.ModuleType) -> None:
         """Run the definition's exec phase on an existing module object (PEP 547).
 
         The module gets the definition (so ``PyModule_GetDef``, ``PyModule_GetState`` and
@@ -161,9 +162,9 @@ def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, pat
     _capi.state_add_module(module, d.address)
 
 
-def spec_for(loader: ExtensionLoader) -> ModuleSpec:
+def spec_for(loader: "ExtensionLoader") -> machinery.ModuleSpec:
     """The spec ``import`` would give the loader's module (origin: the library)."""
-    spec = ModuleSpec(loader.name, loader, origin=loader.path,
+    spec = machinery.ModuleSpec(loader.name, loader, origin=loader.path,
                       is_package=loader.is_package(loader.name))
     spec.has_location = True
     return spec
@@ -210,7 +211,7 @@ def module_name_from_path(path: str) -> str:
     import os
 
     base = os.path.basename(path)
-    for suffix in sorted(EXTENSION_SUFFIXES, key=len, reverse=True):
+    for suffix in sorted(machinery.EXTENSION_SUFFIXES, key=len, reverse=True):
         if base.endswith(suffix):
             return base[: -len(suffix)]
     return base.partition(".")[0]

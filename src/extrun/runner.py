@@ -14,12 +14,13 @@ This module is on the run path: it imports nothing beyond what ``python -m`` its
 ctypes (via :mod:`extrun.loader`) only for extension targets.
 """
 
-from __future__ import annotations
 
+# `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
+# importlib.machinery.__path__, whose module __getattr__ imports warnings (0.5 ms at start-up)
+import importlib.machinery as machinery
 import os
 import sys
 import types
-from importlib.machinery import ExtensionFileLoader, ModuleSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,12 +41,12 @@ class _Error(Exception):
     """runpy's private error for the command line (turned into a one-line exit)."""
 
 
-def _is_extension(spec: ModuleSpec) -> bool:
-    return isinstance(spec.loader, ExtensionFileLoader)
+def _is_extension(spec: machinery.ModuleSpec) -> bool:
+    return isinstance(spec.loader, machinery.ExtensionFileLoader)
 
 
 def _get_module_details(mod_name: str, error: type[Exception] = ImportError
-                        ) -> tuple[str, ModuleSpec, CodeType | None]:
+                        ) -> "tuple[str, machinery.ModuleSpec, CodeType | None]":
     """runpy._get_module_details, but an extension module gives (name, spec, None)."""
     import importlib.util
 
@@ -102,7 +103,7 @@ def _get_module_details(mod_name: str, error: type[Exception] = ImportError
 
 
 def _get_main_module_details(error: type[Exception] = ImportError
-                             ) -> tuple[str, ModuleSpec, CodeType | None]:
+                             ) -> "tuple[str, machinery.ModuleSpec, CodeType | None]":
     """runpy._get_main_module_details: ``__main__`` of the directory/zip at sys.path[0]."""
     main_name = "__main__"
     saved_main = sys.modules[main_name]
@@ -120,7 +121,7 @@ def _get_main_module_details(error: type[Exception] = ImportError
 _SETS_CACHED = sys.version_info < (3, 15)  # 3.15's runpy and scripts no longer set __cached__
 
 
-def _namespace(run_globals: dict[str, object], mod_name: str, spec: ModuleSpec | None,
+def _namespace(run_globals: dict[str, object], mod_name: str, spec: machinery.ModuleSpec | None,
                pkg_name: str | None = None, script_name: str | None = None) -> None:
     """runpy._run_code's dunders."""
     if spec is None:
@@ -138,7 +139,7 @@ def _namespace(run_globals: dict[str, object], mod_name: str, spec: ModuleSpec |
 # --- extension modules ----------------------------------------------------------------------
 
 
-def _extension_spec(spec: ModuleSpec) -> ModuleSpec:
+def _extension_spec(spec: machinery.ModuleSpec) -> machinery.ModuleSpec:
     """The spec with extrun's loader in place of importlib's (same name and origin)."""
     from .loader import ExtensionLoader
 
@@ -148,7 +149,7 @@ def _extension_spec(spec: ModuleSpec) -> ModuleSpec:
     return spec
 
 
-def _check_runnable(spec: ModuleSpec, strict: bool) -> Definition:
+def _check_runnable(spec: machinery.ModuleSpec, strict: bool) -> "Definition":
     """The definition, or RunError saying in one line why it cannot run as a script."""
     from .definition import SINGLE_PHASE
     from .loader import definition_for
@@ -172,8 +173,8 @@ def _check_runnable(spec: ModuleSpec, strict: bool) -> Definition:
     return d
 
 
-def _run_extension(spec: ModuleSpec, module: types.ModuleType, run_name: str,
-                   install: Callable[[types.ModuleType], None] | None = None,
+def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_name: str,
+                   install: "Callable[[types.ModuleType], None] | None" = None,
                    strict: bool = False, pkg_name: str | None = None) -> types.ModuleType:
     """Execute an extension's definition as ``run_name``, in ``module`` if it can be.
 
@@ -213,7 +214,7 @@ class _TempModule:
         self.module = types.ModuleType(mod_name)
         self._saved: list[types.ModuleType | None] = []
 
-    def __enter__(self) -> _TempModule:
+    def __enter__(self) -> "_TempModule":
         self._saved.append(sys.modules.get(self.mod_name))
         sys.modules[self.mod_name] = self.module
         return self
@@ -227,7 +228,7 @@ class _TempModule:
 
 
 class _ModifiedArgv0:
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: "Any") -> None:
         self.value = value
         self._saved: Any = None
 
@@ -239,7 +240,7 @@ class _ModifiedArgv0:
         sys.argv[0] = self._saved
 
 
-def _run_details(mod_name: str, spec: ModuleSpec, code: CodeType | None,
+def _run_details(mod_name: str, spec: machinery.ModuleSpec, code: "CodeType | None",
                  init_globals: dict[str, object] | None, run_name: str, alter_sys: bool,
                  pkg_name: str | None = None, script_name: str | None = None
                  ) -> dict[str, object]:
@@ -310,12 +311,10 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
 
 
 def _is_library(path: str) -> bool:
-    from importlib.machinery import EXTENSION_SUFFIXES
-
-    return os.path.isfile(path) and path.endswith(tuple(EXTENSION_SUFFIXES))
+    return os.path.isfile(path) and path.endswith(tuple(machinery.EXTENSION_SUFFIXES))
 
 
-def _library_spec(path: str) -> ModuleSpec:
+def _library_spec(path: str) -> machinery.ModuleSpec:
     from .loader import ExtensionLoader, module_name_from_path, spec_for
 
     return spec_for(ExtensionLoader(module_name_from_path(path), os.path.abspath(path)))
@@ -360,7 +359,7 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     raise SystemExit(0)
 
 
-def _run_main(spec: ModuleSpec, code: CodeType | None, strict: bool,
+def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,
               script_name: str | None = None) -> None:
     main = _fresh_main()
     if code is not None:
@@ -390,13 +389,11 @@ class _SpawnWatcher:
     """Finds multiprocessing.spawn with the normal finder, patched once it has executed."""
 
     def find_spec(self, name: str, path: object = None, target: object = None
-                  ) -> ModuleSpec | None:
+                  ) -> machinery.ModuleSpec | None:
         if name != "multiprocessing.spawn":
             return None
         sys.meta_path.remove(self)
-        from importlib.machinery import PathFinder
-
-        spec = PathFinder.find_spec(name, path)  # type: ignore[arg-type]
+        spec = machinery.PathFinder.find_spec(name, path)  # type: ignore[arg-type]
         if spec is not None and spec.loader is not None:
             spec.loader = _PatchAfterExec(spec.loader)  # type: ignore[assignment]
         return spec
@@ -409,7 +406,7 @@ class _PatchAfterExec:
     def __getattr__(self, name: str) -> object:  # get_source etc., for tracebacks
         return getattr(self._loader, name)
 
-    def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
+    def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType | None:
         return self._loader.create_module(spec)  # type: ignore[attr-defined, no-any-return]
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -417,7 +414,7 @@ class _PatchAfterExec:
         _patch_parent(module)
 
 
-def _patch_parent(spawn: Any) -> None:
+def _patch_parent(spawn: "Any") -> None:
     original = spawn.get_preparation_data
     if getattr(original, "_extrun", False):
         return
@@ -432,7 +429,7 @@ def _patch_parent(spawn: Any) -> None:
 
 
 class _ChildSetup:
-    def __reduce__(self) -> tuple[Callable[[], None], tuple[()]]:
+    def __reduce__(self) -> "tuple[Callable[[], None], tuple[()]]":
         return _setup_child, ()
 
 
@@ -464,7 +461,7 @@ def _setup_child() -> None:
     spawn._fixup_main_from_name = _fixup_main_from_name  # type: ignore[attr-defined]
 
 
-def run_hooked(spec: ModuleSpec, alter_argv: bool) -> None:
+def run_hooked(spec: machinery.ModuleSpec, alter_argv: bool) -> None:
     """``runpy._run_module_as_main`` for an extension target: the ``python -m`` integration.
 
     The interpreter's own ``__main__`` is fresh, argv and sys.path[0] are python's; errors are
@@ -524,10 +521,8 @@ def _run_script(path: str, args: list[str]) -> None:
     sys.argv[:] = [path, *args]
     _set_path0(os.path.dirname(os.path.realpath(path)))  # as CPython's sys.path[0]
     main = _fresh_main()
-    from importlib.machinery import SourceFileLoader
-
     path = os.path.abspath(path)  # CPython makes the script's path absolute
-    main.__dict__.update(__file__=path, __loader__=SourceFileLoader("__main__", path))
+    main.__dict__.update(__file__=path, __loader__=machinery.SourceFileLoader("__main__", path))
     if _SETS_CACHED:
         main.__dict__["__cached__"] = None
     if source[:4] == _pyc_magic():

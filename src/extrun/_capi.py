@@ -201,7 +201,6 @@ def type_address(address: int) -> int:
 
 
 MODULEDEF_TYPE = dlsym(_PROCESS, "PyModuleDef_Type")
-MODULE_TYPE = id(types.ModuleType)
 
 
 # --- struct views ---------------------------------------------------------------------------
@@ -403,11 +402,15 @@ class LayoutError(ImportError):
 class Layout:
     """Offsets (from a module object's start) of the words a definition sets on a module."""
 
-    __slots__ = ("token", "words")
+    __slots__ = ("plain", "token", "words")
 
-    def __init__(self, words: tuple[int, ...], token: int) -> None:
+    def __init__(self, words: tuple[int, ...], token: int,
+                 plain: "tuple[tuple[int, int, int], ...]" = ()) -> None:
         self.words = words  # every word that differs between a def-created and a plain module
         self.token = token  # the word holding the def (md_def up to 3.14, md_token on 3.15)
+        # (offset, mask of the bytes a definition sets, their value in a plain module): a word
+        # may hold a one-byte flag next to padding CPython never initialises
+        self.plain = plain
 
     def __repr__(self) -> str:
         return f"Layout(words={self.words}, token={self.token})"
@@ -477,14 +480,22 @@ def _probe_layout() -> "Layout":
     def_a = _probe_def(0x5EED0, with_hooks=True)
     made = module_from_def_and_spec(def_a, spec)
     plain = plain_module(spec.name)
-    words = _differing(made, plain)
+    made_ones = [made]
     if HAS_SLOTS_API:  # a module created from a slot array also carries its exec function
-        words |= _differing(_probe_slots_module(spec), plain)
-    tokens = [off for off in sorted(words) if word(id(made) + off) == def_a]
+        made_ones.append(_probe_slots_module(spec))
+    words = sorted(set().union(*(_differing(m, plain) for m in made_ones)))
+    tokens = [off for off in words if word(id(made) + off) == def_a]
     if len(tokens) != 1:
         raise LayoutError(f"extrun: found {len(tokens)} words holding the definition in a "
                           "module object; refusing to run")
-    return Layout(tuple(sorted(words)), tokens[0])
+    masks = []
+    for off in words:
+        changed = 0
+        for m in made_ones:
+            changed |= word(id(m) + off) ^ word(id(plain) + off)
+        mask = sum(0xFF << shift for shift in range(0, 8 * PTR, 8) if changed >> shift & 0xFF)
+        masks.append((off, mask, word(id(plain) + off) & mask))
+    return Layout(tuple(words), tokens[0], tuple(masks))
 
 
 def _probe_slots_module(spec: object) -> object:
@@ -550,9 +561,8 @@ verify_layout(LAYOUT)
 
 def is_plain(module: object) -> bool:
     """True if no definition was ever given to ``module`` (and it has no state)."""
-    fresh = plain_module("_extrun_plain")
     return not module_get_state(module) and all(
-        word(id(module) + off) == word(id(fresh) + off) for off in LAYOUT.words)
+        word(id(module) + off) & mask == value for off, mask, value in LAYOUT.plain)
 
 
 def attach(module: types.ModuleType, template: object) -> None:

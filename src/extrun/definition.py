@@ -135,14 +135,10 @@ class Definition:
         return f"<Definition {self.kind} {self.name!r} from {self.path!r}>"
 
 
-def _short(hook: Hook) -> str:
-    return encoded_name(hook.name)[1]
-
-
 def read_definition(hook: Hook) -> "Definition":
     """Call the hook and describe what it returned, raising as CPython's loader does."""
     result = _capi.call_hook(hook.address)  # an exception the hook raised propagates as is
-    short = _short(hook)
+    short = encoded_name(hook.name)[1]
     if hook.kind == "export":
         if not result:
             raise SystemError(f"module export hook for module {hook.name!r} failed "

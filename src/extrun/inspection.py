@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .definition import Definition
 
 SCHEMA = 1
-Record = dict  # a JSON object: see the README for its fields
 
 PER_INTERPRETER_GIL_SUPPORTED = 2
 GIL_NOT_USED = 1

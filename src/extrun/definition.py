@@ -78,6 +78,7 @@ class Definition:
         "kind",
         "m_name",
         "methods",
+        "methods_address",
         "module",
         "size",
         "slots",
@@ -93,6 +94,7 @@ class Definition:
         self.doc: str | None = None
         self.size = 0
         self.methods: list[tuple[str, int, str | None]] = []
+        self.methods_address = 0  # the PyMethodDef array, for PyModule_AddFunctions
         self.slots: list[Slot] = []
         self.traverse = self.clear = self.free = False
 
@@ -162,7 +164,8 @@ def _fill_from_moduledef(d: "Definition", address: int) -> int:
     d.m_name = raw.m_name.decode("utf-8", "replace") if raw.m_name else None
     d.doc = raw.m_doc.decode("utf-8", "replace") if raw.m_doc is not None else None
     d.size = raw.m_size
-    d.methods = _capi.read_methods(raw.m_methods or 0)
+    d.methods_address = raw.m_methods or 0
+    d.methods = _capi.read_methods(d.methods_address)
     d.traverse, d.clear, d.free = bool(raw.m_traverse), bool(raw.m_clear), bool(raw.m_free)
     return raw.m_slots or 0
 
@@ -198,6 +201,7 @@ def _from_pyslots(hook: Hook, address: int) -> "Definition":
         elif s.name == "Py_mod_state_size":
             d.size = s.value
         elif s.name == "Py_mod_methods":
+            d.methods_address = s.value
             d.methods = _capi.read_methods(s.value)
         elif s.name in ("Py_mod_state_traverse", "Py_mod_state_clear", "Py_mod_state_free"):
             setattr(d, s.name.rpartition("_")[2], bool(s.value))

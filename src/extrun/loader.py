@@ -103,16 +103,10 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
         _capi.attach(module, template)
         del template
         if d.methods:
-            _capi.module_add_functions(module, _methods_address(d))
+            _capi.module_add_functions(module, d.methods_address)
         if d.doc is not None:
             module.__doc__ = d.doc
         _exec_created(module)
-
-
-def _methods_address(d: Definition) -> int:
-    if d.kind == SLOTS:
-        return next(s.value for s in d.slots if s.name == "Py_mod_methods")
-    return _capi.read_moduledef(d.address).m_methods or 0
 
 
 def _exec_created(module: object) -> None:
@@ -132,24 +126,21 @@ def _single_phase_module(d: Definition, name: str, path: str) -> types.ModuleTyp
     (m_size == -1) a new module holding a copy of the first one's dict, or (m_size >= 0) the
     result of running the hook again."""
     key = (path, name)
-    module = d.module
-    if module is not None:  # first load: the hook already ran, while reading the definition
-        d.module = None
-        _finish_single_phase(module, d, name, path)
-        if d.size == -1:
-            _single_phase_copies[key] = dict(module.__dict__)
-        return module
-    if d.size == -1:
+    if d.module is None and d.size == -1:  # a new module with a copy of the first one's dict
         module = sys.modules.get(name) or types.ModuleType(name)
         module.__dict__.update(_single_phase_copies[key])
         sys.modules[name] = module
-    else:
-        fresh = read_definition(d.hook)
-        assert fresh.module is not None
-        module = fresh.module
-        sys.modules[name] = module
-    _capi.state_add_module(module, d.address)
-    return module
+        _capi.state_add_module(module, d.address)
+        return module
+    # the first load, whose hook already ran while reading the definition, or (m_size >= 0)
+    # running the hook again, the same way
+    fresh = d if d.module is not None else _read_single_phase_aware(name, path)
+    created, fresh.module = fresh.module, None
+    assert created is not None
+    _finish_single_phase(created, d, name, path)
+    if d.size == -1:
+        _single_phase_copies[key] = dict(created.__dict__)
+    return created
 
 
 def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, path: str) -> None:
@@ -165,7 +156,7 @@ def _finish_single_phase(module: types.ModuleType, d: Definition, name: str, pat
 def spec_for(loader: "ExtensionLoader") -> machinery.ModuleSpec:
     """The spec ``import`` would give the loader's module (origin: the library)."""
     spec = machinery.ModuleSpec(loader.name, loader, origin=loader.path,
-                      is_package=loader.is_package(loader.name))
+                                is_package=loader.is_package(loader.name))
     spec.has_location = True
     return spec
 

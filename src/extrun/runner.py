@@ -296,8 +296,7 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
         return _run_details(spec.name, spec, None, init_globals, run_name, True, pkg_name)
     from pkgutil import get_importer
 
-    importer = get_importer(path)
-    if isinstance(importer, type(None)) or type(importer).__name__ == "NullImporter":
+    if get_importer(path) is None:  # a source or compiled file: runpy's own case
         import runpy
 
         return runpy.run_path(path, init_globals, run_name)

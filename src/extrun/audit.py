@@ -122,10 +122,11 @@ def _distributions() -> dict[str, tuple[str, str]]:
     from importlib.metadata import distributions
 
     index: dict[str, tuple[str, str]] = {}
+    suffixes = _suffixes()
     for dist in distributions():
         name = dist.metadata["Name"] or "?"
         for file in dist.files or ():
-            if str(file).endswith(_suffixes()):
+            if str(file).endswith(suffixes):
                 index[os.path.realpath(str(file.locate()))] = (name, dist.version)
     return index
 
@@ -168,9 +169,10 @@ def _distribution_modules(name: str) -> list[dict[str, str]]:
         raise SystemExit(f"extrun: {name}: no such directory, wheel or installed "
                          "distribution") from None
     items = []
+    suffixes = _suffixes()
     for file in dist.files or ():
         text = str(file)
-        suffix = next((s for s in _suffixes() if text.endswith(s)), None)
+        suffix = next((s for s in suffixes if text.endswith(s)), None)
         module = text[: -len(suffix)].replace("/", ".") if suffix else ""
         if suffix and all(p.isidentifier() for p in module.split(".")):
             items.append({"module": module, "path": str(file.locate()),

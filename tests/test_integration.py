@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import extrun
-from extrun import _startup, integration
+from extrun import integration
 
 from .test_runner import PYPROBE, RUNHOOK, report, work  # noqa: F401  (work is a fixture)
 
@@ -125,12 +125,58 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
         without.returncode, without.stdout, without.stderr)
 
 
-def test_no_extrun_import_without_m(hooked: str, work: Path) -> None:  # noqa: F811
-    code = "import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))"
-    assert py(hooked, work, "-c", code).stdout == "[]\n"
-    script = work / "listmods.py"
-    script.write_text(code + "\n")
-    assert py(hooked, work, str(script)).stdout == "[]\n"
+LIST_EXTRUN = ("import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))")
+
+
+@pytest.mark.parametrize("args", [
+    ("-c", LIST_EXTRUN), ("listmods.py",), ("listmods",), ("-m", "listmods"), ("listdir",),
+    ("-m", "listpkg"),
+])
+def test_nothing_of_extrun_imported_for_other_targets(hooked: str, work: Path,  # noqa: F811
+                                                      args: tuple[str, ...]) -> None:
+    """Without -m, or with a target that is not an extension module, extrun stays unimported
+    (a script without the .py suffix, as pip's console scripts, included)."""
+    (work / "listmods.py").write_text(LIST_EXTRUN + "\n")
+    (work / "listmods").write_text(LIST_EXTRUN + "\n")
+    (work / "listdir").mkdir(exist_ok=True)
+    (work / "listdir" / "__main__.py").write_text(LIST_EXTRUN + "\n")
+    (work / "listpkg").mkdir(exist_ok=True)
+    (work / "listpkg" / "__init__.py").write_text("")
+    (work / "listpkg" / "__main__.py").write_text(LIST_EXTRUN + "\n")
+    proc = py(hooked, work, *args)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "[]\n", "")
+
+
+GET_CODE = """
+import sys, runpy, importlib.machinery as m
+print(m.ExtensionFileLoader.get_code(m.ExtensionFileLoader('mainprobe', sys.argv[1]), 'mainprobe'))
+try:
+    runpy.run_module('mainprobe')
+except ImportError as exc:
+    print(exc)
+print(sorted(n for n in sys.modules if n.startswith('extrun')))
+"""
+
+
+def test_other_askers_get_the_original_answer(hooked: str, work: Path) -> None:  # noqa: F811
+    """In a `python -m` run of a Python module, whoever asks an extension loader for code
+    (runpy.run_module included) gets CPython's answer."""
+    (work / "askcode.py").write_text(GET_CODE)
+    lib = str(next(work.glob("mainprobe.*")))
+    proc = py(hooked, work, "-m", "askcode", lib)
+    assert proc.stdout == (
+        "None\nNo code object available for mainprobe\n['extrun', 'extrun._startup']\n")
+
+
+RESTORED = """
+import _frozen_importlib_external as m
+print(m.ExtensionFileLoader.__dict__['get_code'].__code__.co_filename)
+"""
+
+
+def test_loader_class_restored_after_the_run(hooked: str, work: Path) -> None:  # noqa: F811
+    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{RESTORED}")
+    assert proc.stdout.splitlines()[-1] == "<frozen importlib._bootstrap_external>", proc.stderr
 
 
 def test_multiprocessing_through_the_hook(hooked: str, work: Path) -> None:  # noqa: F811
@@ -150,27 +196,24 @@ def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,  # noqa: F811
 def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    def _run_module_as_main(name: str) -> None:  # another signature
-        raise AssertionError
+    from extrun import _startup
 
-    original = runpy._run_module_as_main  # type: ignore[attr-defined]
-    monkeypatch.setattr(runpy, "_run_module_as_main", _run_module_as_main)
-    assert "_run_module_as_main" in (integration.runpy_is_compatible() or "")
-    monkeypatch.setattr(sys, "argv", ["-m"])
-    _startup.activate()
-    assert runpy._run_module_as_main is _run_module_as_main  # type: ignore[attr-defined]
-    monkeypatch.setattr(runpy, "_run_module_as_main", original)
-    monkeypatch.delattr(runpy, "_Error")
-    assert "runpy._Error" in (integration.runpy_is_compatible() or "")
-    _startup.activate()
-    assert runpy._run_module_as_main is original  # type: ignore[attr-defined]
+    assert integration.problem() is None and _startup.runpy_is_compatible(runpy) is None
+    for name in ("_run_module_as_main", "_get_module_details", "_get_main_module_details",
+                 "_run_code"):
+        with monkeypatch.context() as m:
+            if name in ("_run_module_as_main", "_get_module_details"):
+                m.setattr(runpy, name, lambda *args: None)  # another signature / no get_code
+            else:
+                m.delattr(runpy, name)
+            assert name in (integration.problem() or "")
+            # and the hook answers as CPython does
+            assert _startup.get_code(object(), "x", lambda loader, name: None) is None
+    with monkeypatch.context() as m:
+        m.delattr(sys.modules["_frozen_importlib_external"].ExtensionFileLoader, "get_code")
+        assert "get_code" in (integration.problem() or "")
 
 
-@pytest.mark.parametrize(("argv", "name"), [
-    (["py", "-m", "a.b", "x"], "a.b"), (["py", "-mfoo"], "foo"), (["py", "-Bm", "foo"], "foo"),
-    (["py", "-X", "dev", "-m", "foo"], "foo"), (["py", "-Xdev", "-W", "error", "-m", "f"], "f"),
-    (["py", "--check-hash-based-pycs", "always", "-m", "f"], "f"), (["py", "-c", "-m"], None),
-    (["py", "script.py", "-m", "x"], None), (["py", "-"], None), (["py", "-m"], None),
-])
-def test_m_target(argv: list[str], name: str | None) -> None:
-    assert _startup._m_target(argv) == name
+def test_python_318_ignores_pth_import_lines(env: tuple[str, Path]) -> None:
+    assert integration.pth_support((3, 17)) is None
+    assert "PEP 829" in (integration.pth_support((3, 18)) or "")

@@ -54,6 +54,8 @@ def on_exec(module):
         raise KeyboardInterrupt
     if action == "mods":
         print("MODS", LOADED_BEFORE_THIS_HOOK)
+    if action.startswith("exec:"):
+        exec(action[5:], {})
     if action.startswith("mp-"):
         import multiprocessing
         ctx = multiprocessing.get_context(action[3:])

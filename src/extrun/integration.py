@@ -1,15 +1,16 @@
 """Opt-in integration: plain ``python -m extension_module`` runs through extrun.
 
 ``extrun hook install`` writes one ``.pth`` file into site-packages. Its single line runs at every
-start-up of that environment's interpreter but costs only a comparison: by then ``sys.argv[0]`` is
-``"-m"`` for ``python -m X`` and the path for ``python PATH``; only then, and only when the path is
-not a ``.py`` file, is this module imported. :func:`activate` finds the target as CPython is about
-to (without importing anything) and, only if it is an extension module, wraps
-``runpy._run_module_as_main``, which CPython calls next. Python targets, and every error, never
-meet extrun: runpy is left as it is.
+start-up of that environment's interpreter; by then ``sys.argv[0]`` is ``"-m"`` for ``python -m X``
+and the path for ``python PATH``. Only for ``-m`` and directories does it do anything: it replaces
+``ExtensionFileLoader.get_code`` (which answers None, hence runpy's "No code object available")
+with a small function. runpy asks that method for code only when the target is an extension
+module; then, and only then, is extrun imported (:mod:`extrun._startup`) to run it. Python
+targets, and every error, never meet extrun: runpy finds, imports and reports as it always does.
 
-If runpy's internals are not as this module expects, it stays out of the way (``status`` says
-so).
+If runpy's internals are not as :mod:`extrun._startup` expects, the hook stays out of the way
+(``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829), and a
+``.start`` entry point would import a module at every start-up: there, ``install`` refuses.
 """
 
 from __future__ import annotations
@@ -20,14 +21,27 @@ import sys
 from ._startup import runpy_is_compatible
 
 PTH_NAME = "extrun-hook.pth"
-# One line, one comparison at every start-up. If extrun was uninstalled and this file left
-# behind, the import fails quietly: the interpreter is never disturbed.
-PTH_LINE = (
-    "import sys; (sys.argv[:1] == ['-m'] or sys.argv[:1] not in ([], ['']) and"
-    " sys.argv[0][-3:] != '.py' and sys.argv[0][:1] != '-') and exec("
-    "'try:\\n from extrun._startup import activate\\nexcept ImportError:\\n pass\\n"
-    "else:\\n activate()')"
+# One line, read at every start-up (twice in venvs before 3.15: site processes their
+# site-packages twice, so it must be idempotent). For `python -m ...` and `python DIR` only, it
+# replaces ExtensionFileLoader.get_code with a function that imports extrun._startup when
+# called, which only happens when something asks an extension loader for code (see _startup).
+# If extrun was uninstalled and this file left behind, the import fails and the original
+# method answers. Its own globals: a function defined with site's would keep site's namespace
+# alive to the end and slow the interpreter's shutdown.
+_PATCH = (
+    "import sys\n"
+    "L = sys.modules['_frozen_importlib_external'].ExtensionFileLoader\n"
+    "def extrun_get_code(self, fullname, original=L.get_code):\n"
+    " try:\n"
+    "  from extrun._startup import get_code\n"
+    " except Exception:\n"
+    "  return original(self, fullname)\n"
+    " return get_code(self, fullname, original)\n"
+    "if L.get_code.__name__ != 'extrun_get_code':\n"
+    " L.get_code = extrun_get_code"
 )
+PTH_LINE = ("import sys, os; (sys.argv[0] == '-m' or os.path.isdir(sys.argv[0])) and exec("
+            + repr(_PATCH) + ", {})")
 PTH_CONTENT = (
     "# extrun: `python -m` runs extension modules too (`extrun hook uninstall` removes this)\n"
     + PTH_LINE + "\n"
@@ -60,8 +74,24 @@ class HookError(Exception):
     """A one-line reason why the hook could not be installed or removed."""
 
 
+def pth_support(version: tuple[int, ...] = sys.version_info[:2]) -> str | None:
+    """None if this interpreter runs import lines of .pth files, else why not."""
+    if version >= (3, 18):
+        return (f"Python {version[0]}.{version[1]} ignores import lines in .pth files (PEP 829), "
+                "and a .start entry point would import a module at every start-up")
+    return None
+
+
+def problem() -> str | None:
+    """Why the hook would stay out of the way in this interpreter, or None."""
+    return pth_support() or runpy_is_compatible()
+
+
 def install(user: bool = False) -> tuple[str, bool]:
     """Write the .pth file; returns (its path, whether anything changed)."""
+    unsupported = pth_support()
+    if unsupported:
+        raise HookError(f"cannot install the hook: {unsupported}")
     directory = _site_dir(user)
     path = os.path.join(directory, PTH_NAME)
     try:
@@ -95,7 +125,7 @@ def uninstall() -> list[str]:
 
 def status() -> tuple[list[str], str | None]:
     """(paths where the hook is installed, why it would stay out of the way or None)."""
-    return _installed(), runpy_is_compatible()
+    return _installed(), problem()
 
 
 def main(args: list[str]) -> int:
@@ -108,9 +138,9 @@ def main(args: list[str]) -> int:
             print(f"extrun: {exc}", file=sys.stderr)
             return 1
         print(f"{'installed' if changed else 'already installed'}: {path}")
-        problem = runpy_is_compatible()
-        if problem:
-            print(f"note: the hook stays out of the way in this interpreter: {problem}")
+        why = problem()
+        if why:
+            print(f"note: the hook stays out of the way in this interpreter: {why}")
         return 0
     if command == "uninstall" and len(args) == 1:
         try:
@@ -124,13 +154,13 @@ def main(args: list[str]) -> int:
             print("not installed")
         return 0
     if command == "status" and len(args) <= 1:
-        paths, problem = status()
+        paths, why = status()
         if not paths:
             print("not installed")
         for path in paths:
             print(f"installed: {path}")
-        if problem:
-            print(f"inactive: {problem}")
+        if why:
+            print(f"inactive: {why}")
         elif paths:
             print("active: python -m runs extension modules through extrun")
         return 0

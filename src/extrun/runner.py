@@ -460,17 +460,13 @@ def _setup_child() -> None:
     spawn._fixup_main_from_name = _fixup_main_from_name  # type: ignore[attr-defined]
 
 
-def run_hooked(spec: machinery.ModuleSpec, alter_argv: bool) -> None:
-    """``runpy._run_module_as_main`` for an extension target: the ``python -m`` integration.
-
-    The interpreter's own ``__main__`` is fresh, argv and sys.path[0] are python's; errors are
-    reported as runpy reports them.
+def run_hooked(spec: machinery.ModuleSpec) -> None:
+    """What ``python -m``/``python DIR`` runs for an extension target when the hook is in place
+    (the code :func:`extrun._startup.get_code` gives runpy). runpy has imported the parent
+    packages, set ``sys.argv[0]`` and ``__main__``'s attributes; errors are reported as runpy
+    reports its own.
     """
     try:
-        if spec.parent:  # runpy imports the parent package first
-            __import__(spec.parent)
-        if alter_argv:
-            sys.argv[0] = spec.origin or sys.argv[0]
         _support_multiprocessing()
         _run_extension(spec, sys.modules["__main__"], "__main__", _install_main)
     except RunError as exc:

@@ -45,29 +45,21 @@ if TYPE_CHECKING:
 
 
 if TYPE_CHECKING:  # the ctypes package's types are the same, as far as types go
-    from ctypes import (
-        c_char_p,
-        c_int,
-        c_long,
-        c_longlong,
-        c_uint8,
-        c_uint16,
-        c_uint32,
-        c_uint64,
-        c_void_p,
-        py_object,
-    )
+    from ctypes import c_char_p, c_int, c_long, c_uint8, c_void_p, py_object
 else:  # name -> ctypes type code, as ctypes/__init__.py defines them
-    (c_void_p, c_int, c_long, c_longlong, c_char_p, c_uint8, c_uint16, c_uint32, c_uint64,
-     py_object) = (
+    (c_void_p, c_int, c_long, c_char_p, c_uint8, py_object) = (
         type(name, (_SimpleCData,), {"_type_": code}) for name, code in (
-            ("c_void_p", "P"), ("c_int", "i"), ("c_long", "l"), ("c_longlong", "q"),
-            ("c_char_p", "z"), ("c_ubyte", "B"), ("c_ushort", "H"), ("c_uint", "I"),
-            ("c_ulonglong", "Q"), ("py_object", "O")))
+            ("c_void_p", "P"), ("c_int", "i"), ("c_long", "l"), ("c_char_p", "z"),
+            ("c_ubyte", "B"), ("py_object", "O")))
+
+
+def _simple_type(name: str, code: str) -> "Any":
+    """One more of them, made where it is needed: each costs ~15 us of start-up."""
+    return type(name, (_SimpleCData,), {"_type_": code})
 
 
 PTR = sizeof(c_void_p)
-c_ssize_t = c_long if sizeof(c_long) == PTR else c_longlong  # as ctypes decides it
+c_ssize_t = c_long if sizeof(c_long) == PTR else _simple_type("c_longlong", "q")  # as ctypes
 
 
 def _prototype(restype: "Any", *argtypes: "Any", python_api: bool = True) -> "Any":
@@ -250,11 +242,21 @@ PyModuleDef = Struct(  # after PyModuleDef_Base's PyObject_HEAD, default or free
     ("m_name", c_char_p), ("m_doc", c_char_p), ("m_size", c_ssize_t), ("m_methods", c_void_p),
     ("m_slots", c_void_p), ("m_traverse", c_void_p), ("m_clear", c_void_p),
     ("m_free", c_void_p), head=HEAD)
-PyABIInfo = Struct("PyABIInfo", ("major", c_uint8), ("minor", c_uint8), ("flags", c_uint16),
-                   ("build_version", c_uint32), ("abi_version", c_uint32))
-# 3.15's PySlot (PEP 820): u16 id, u16 flags, u32 reserved, an 8-byte value
-PySlot = Struct("PySlot", ("sl_id", c_uint16), ("sl_flags", c_uint16),
-                ("sl_reserved", c_uint32), ("sl_value", c_uint64))
+_slot_structs: "list[Struct]" = []
+
+
+def slot_structs() -> "tuple[Struct, Struct]":
+    """3.15's ``PySlot`` (PEP 820: u16 id, u16 flags, u32 reserved, an 8-byte value) and
+    ``PyABIInfo``, made on first use: only 3.15's slot arrays need them (and their field types)."""
+    if not _slot_structs:
+        u16, u32, u64 = (_simple_type(n, c) for n, c in (
+            ("c_ushort", "H"), ("c_uint", "I"), ("c_ulonglong", "Q")))
+        _slot_structs.append(Struct("PySlot", ("sl_id", u16), ("sl_flags", u16),
+                                    ("sl_reserved", u32), ("sl_value", u64)))
+        _slot_structs.append(Struct("PyABIInfo", ("major", c_uint8), ("minor", c_uint8),
+                                    ("flags", u16), ("build_version", u32),
+                                    ("abi_version", u32)))
+    return _slot_structs[0], _slot_structs[1]
 
 FREE_THREADED = "t" in getattr(sys, "abiflags", "")  # Py_GIL_DISABLED build
 
@@ -309,6 +311,7 @@ def read_def_slots(address: int) -> list[tuple[int, int]]:
 
 def read_pyslots(address: int) -> list[tuple[int, int, int]]:
     """(id, flags, value) of a 3.15 ``PySlot`` array, up to its ``Py_slot_end``."""
+    PySlot = slot_structs()[0]
     out = []
     while address:
         slot_id = PySlot.read(address, "sl_id")
@@ -497,6 +500,7 @@ def _probe_layout() -> "Layout":
 
 def _probe_slots_module(spec: object) -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
+    PySlot, PyABIInfo = slot_structs()
     values = [(100, _c_string(b"_extrun_probe")),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
               (104, _noop_address()), (105, _noop_address()),

@@ -229,7 +229,7 @@ class Struct:
 
     def new(self, count: int = 1, **values: object) -> int:
         """Zeroed static memory for ``count`` of these (kept for the life of the process)."""
-        address = _static((c_uint8 * (self.size * count))())
+        address = _static_memory(self.size * count)
         self.write(address, **values)
         return address
 
@@ -422,10 +422,13 @@ class Layout:
 _keep: list[object] = []  # probe definitions: must outlive every module using them
 
 
-def _static(obj: object) -> int:
-    """Keep ``obj`` alive for the life of the process (it plays static C memory)."""
-    _keep.append(obj)
-    return addressof(obj)  # type: ignore[arg-type]
+def _static_memory(size: int, data: bytes = b"") -> int:
+    """Zeroed memory that lives as long as the process (it plays static C memory), starting
+    with ``data``. Requests up to 256 bytes all get 256: one ctypes array type serves them (each
+    new length makes a type, ~15 us of start-up)."""
+    buffer = (c_uint8 * max(size, 256))(*data)
+    _keep.append(buffer)
+    return addressof(buffer)
 
 
 def _function_address(fn: "Any") -> int:
@@ -435,8 +438,7 @@ def _function_address(fn: "Any") -> int:
 
 def _c_string(data: bytes) -> int:
     """A NUL-terminated copy of ``data`` that lives as long as the process."""
-    buffer = (c_uint8 * (len(data) + 1))(*data)  # zero-filled: the last byte is the NUL
-    return _static(buffer)
+    return _static_memory(len(data) + 1, data)
 
 
 def _noop_address() -> int:

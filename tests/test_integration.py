@@ -101,6 +101,13 @@ def test_python_m_package_and_directory(hooked: str, work: Path) -> None:  # noq
     assert report(py(hooked, work, "-m", "mainprobe_create"))["is_main"]
 
 
+def test_traceback_as_python_prints_it(hooked: str, work: Path) -> None:  # noqa: F811
+    lines = py(hooked, work, "-m", "mainprobe", action="raise").stderr.splitlines()
+    python = py(hooked, work, "-m", "pymod", "raise").stderr.splitlines()
+    assert lines[:3] == python[:3] and "frozen runpy" in python[1] + python[2]
+    assert "runhook.py" in lines[3] and "extrun" not in "".join(lines)
+
+
 def test_single_phase_one_line(hooked: str, work: Path) -> None:  # noqa: F811
     proc = py(hooked, work, "-m", "sp_basic")
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1

@@ -149,11 +149,26 @@ def test_python_target_relative_import(work: Path) -> None:
     assert ours.stdout == run(work, "-m", "pypkg.userel", native=True).stdout == "REL 42\n"
 
 
-def test_python_uncaught_exception(work: Path) -> None:
-    ours, native = run(work, "-m", "pymod", "raise"), run(work, "-m", "pymod", "raise",
-                                                          native=True)
+@pytest.mark.parametrize("args", [
+    ("-m", "pymod", "raise"), ("-m", "pypkg", "raise"), ("pymod.py", "raise"),
+    ("pydir", "raise"), ("app.zip", "raise"),
+])
+def test_python_uncaught_exception(work: Path, args: tuple[str, ...]) -> None:
+    """The traceback is python's, line for line: extrun's own frames are not printed."""
+    ours, native = run(work, *args), run(work, *args, native=True)
     assert ours.returncode == native.returncode == 1
-    assert ours.stderr.splitlines()[-1] == native.stderr.splitlines()[-1] == "ValueError: boom"
+    assert ours.stderr == native.stderr
+    assert native.stderr.splitlines()[-1] == "ValueError: boom"
+
+
+def test_programs_own_excepthook_sees_everything(work: Path) -> None:
+    (work / "ownhook.py").write_text(
+        "import sys\n"
+        "sys.excepthook = lambda t, e, tb: print('HOOK', t.__name__, tb is not None)\n"
+        "raise KeyError(1)\n")
+    ours, native = run(work, "-m", "ownhook"), run(work, "-m", "ownhook", native=True)
+    assert ours.stdout == native.stdout == "HOOK KeyError True\n"
+    assert ours.returncode == native.returncode == 1
 
 
 def errline(proc: subprocess.CompletedProcess[str]) -> tuple[int, str]:
@@ -239,6 +254,14 @@ def test_extension_exit_codes(work: Path) -> None:
     assert run(work, "-m", "mainprobe", action="exit3").returncode == 3
     proc = run(work, "-m", "mainprobe", action="raise")
     assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == "ValueError: boom"
+
+
+def test_extension_traceback_without_extrun_frames(work: Path) -> None:
+    """As python prints a -m target's: runpy's two frames, then the target's own."""
+    lines = run(work, "-m", "mainprobe", action="raise").stderr.splitlines()
+    python = run(work, "-m", "pymod", "raise", native=True).stderr.splitlines()
+    assert lines[:3] == python[:3] and "frozen runpy" in python[1] + python[2]
+    assert "runhook.py" in lines[3] and "extrun" not in "".join(lines)
 
 
 def test_keyboard_interrupt_as_python(work: Path) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import runpy
 import shutil
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 import extrun
+from extrun import runner
 
 from .conftest import EXT_SUFFIX, build
 
@@ -86,3 +89,51 @@ def test_run_module_single_phase_refused(tree: Path) -> None:
     shutil.copy(build("singlephase"), tree / f"sp_again{EXT_SUFFIX}")
     with pytest.raises(extrun.RunError, match="single-phase initialization"):
         extrun.run_module("sp_again")
+
+
+# --- tracebacks: what is left out when python prints the target's uncaught exception ---------
+
+
+def _traceback_through(*filenames: str) -> types.TracebackType | None:
+    """A traceback whose frames come from code compiled under these file names, outermost first
+    (a file name inside the extrun package makes an extrun frame)."""
+    source = ("def f(n, more):\n    if more:\n        more[0](n, more[1:])\n"
+              "    else:\n        raise ValueError(n)\n")
+    functions = []
+    for name in filenames:
+        namespace: dict[str, object] = {}
+        exec(compile(source, name, "exec"), namespace)
+        functions.append(namespace["f"])
+    try:
+        functions[0](0, functions[1:])  # type: ignore[operator]
+    except ValueError as exc:
+        assert exc.__traceback__ is not None
+        return exc.__traceback__.tb_next  # drop this test's own frame
+    raise AssertionError
+
+
+def _files(tb: types.TracebackType | None) -> list[str]:
+    out = []
+    while tb is not None:
+        out.append(tb.tb_frame.f_code.co_filename)
+        tb = tb.tb_next
+    return out
+
+
+EXTRUN_FILE = os.path.join(os.path.dirname(runner.__file__), "cli.py")
+
+
+def test_extrun_frames_are_left_out() -> None:
+    tb = _traceback_through("<frozen runpy>", "launcher.py", EXTRUN_FILE, "<extrun>", "t.py")
+    assert _files(runner._without_extrun_frames(tb, keep_runpy=True)) == [
+        "<frozen runpy>", "t.py"]
+    tb = _traceback_through("<frozen runpy>", EXTRUN_FILE, "t.py", EXTRUN_FILE, "u.py")
+    assert _files(runner._without_extrun_frames(tb, keep_runpy=False)) == [
+        "t.py", EXTRUN_FILE, "u.py"]  # only the run that launched the target
+
+
+def test_extrun_own_exceptions_keep_their_frames() -> None:
+    tb = _traceback_through("<frozen runpy>", EXTRUN_FILE, EXTRUN_FILE)
+    assert _files(runner._without_extrun_frames(tb, keep_runpy=True)) == [
+        "<frozen runpy>", EXTRUN_FILE, EXTRUN_FILE]
+    assert _files(runner._without_extrun_frames(_traceback_through("t.py"), True)) == ["t.py"]

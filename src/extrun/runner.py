@@ -25,7 +25,7 @@ import types
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import CodeType
+    from types import CodeType, TracebackType
     from typing import Any
 
     from .definition import Definition
@@ -341,6 +341,82 @@ def _install_main(module: types.ModuleType) -> None:
     sys.modules["__main__"] = module
 
 
+# --- tracebacks: the target's, as python prints them ------------------------------------------
+#
+# An exception the target leaves uncaught reaches the interpreter through extrun's own frames
+# (launcher, runner, loader, C-API layer). When python prints it, those are left out, so that
+# the traceback is python's: for `extrun run -m NAME` run as `python -m extrun`, the very same
+# lines as `python -m NAME`. Only what is printed changes, and only while sys.excepthook is
+# python's own; an exception raised by extrun itself keeps every frame.
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_INTO_MODULE = ("module_exec_def", "module_exec", "call_hook", "module_from_def_and_spec",
+                "module_from_slots_and_spec")  # _capi's calls into the module's own C code
+
+
+def _is_extrun(code: "CodeType") -> bool:
+    return code.co_filename == "<extrun>" or os.path.dirname(code.co_filename) == _HERE
+
+
+def _without_extrun_frames(tb: "TracebackType | None", keep_runpy: bool
+                           ) -> "TracebackType | None":
+    """``tb`` without the first run of extrun's frames (and what launched extrun, except runpy's
+    frames when ``keep_runpy``), if the exception came from the target: a frame of its below
+    them, or the innermost frame a call into its C code. Relinks ``tb`` in place."""
+    entries = []
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    first = next((i for i, e in enumerate(entries) if _is_extrun(e.tb_frame.f_code)), None)
+    if first is None:
+        return entries[0] if entries else None
+    end = first
+    while end < len(entries) and _is_extrun(entries[end].tb_frame.f_code):
+        end += 1
+    if end == len(entries) and entries[-1].tb_frame.f_code.co_name not in _INTO_MODULE:
+        return entries[0]  # extrun's own exception
+    launcher = [e for e in entries[:first] if keep_runpy
+                and e.tb_frame.f_code.co_filename in ("<frozen runpy>", _runpy_file())]
+    kept = [*launcher, *entries[end:], None]
+    for i in range(len(kept) - 1):
+        kept[i].tb_next = kept[i + 1]  # type: ignore[union-attr]
+    return kept[0]
+
+
+def _runpy_file() -> str | None:
+    return getattr(sys.modules.get("runpy"), "__file__", None)
+
+
+def _print_as_python(keep_runpy: bool) -> None:
+    """Have the uncaught exception now propagating printed without extrun's frames."""
+    original = sys.excepthook
+    if original is not sys.__excepthook__:  # the program's own hook sees everything
+        return
+
+    def excepthook(exc_type: "type[BaseException]", exc: BaseException,
+                   tb: "TracebackType | None") -> None:
+        sys.excepthook = original
+        tb = _without_extrun_frames(tb, keep_runpy)
+        if exc is not None:
+            exc.__traceback__ = tb
+        if getattr(sys, "last_traceback", None) is not None:
+            sys.last_traceback = tb
+        original(exc_type, exc, tb)
+
+    sys.excepthook = excepthook
+
+
+def _run_target(run: "Callable[..., object]", *args: object, keep_runpy: bool = True) -> None:
+    """``run(*args)``: the target's execution, whose uncaught exceptions print as python's."""
+    try:
+        run(*args)
+    except (SystemExit, _Error, RunError):
+        raise
+    except BaseException:
+        _print_as_python(keep_runpy)
+        raise
+
+
 def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = False) -> None:
     """What ``python -m TARGET ARGS`` or ``python TARGET ARGS`` does; always ends the process
     (``SystemExit``), since the launcher's own ``__main__`` namespace is gone by then."""
@@ -363,10 +439,10 @@ def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,
     main = _fresh_main()
     if code is not None:
         _namespace(main.__dict__, "__main__", spec, script_name=script_name)
-        exec(code, main.__dict__)
+        _run_target(exec, code, main.__dict__)
     else:
         _support_multiprocessing()
-        _run_extension(spec, main, "__main__", _install_main, strict)
+        _run_target(_run_extension, spec, main, "__main__", _install_main, strict)
 
 
 # --- multiprocessing: spawn and forkserver children re-create an extension __main__ ----------
@@ -468,7 +544,7 @@ def run_hooked(spec: machinery.ModuleSpec) -> None:
     """
     try:
         _support_multiprocessing()
-        _run_extension(spec, sys.modules["__main__"], "__main__", _install_main)
+        _run_target(_run_extension, spec, sys.modules["__main__"], "__main__", _install_main)
     except RunError as exc:
         sys.exit(f"{sys.executable}: {exc}")
 
@@ -526,7 +602,7 @@ def _run_script(path: str, args: list[str]) -> None:
         code = marshal.loads(source[16:])
     else:
         code = compile(source, path, "exec", dont_inherit=True)
-    exec(code, main.__dict__)
+    _run_target(exec, code, main.__dict__, keep_runpy=False)  # python runs a script directly
 
 
 def _pyc_magic() -> bytes:

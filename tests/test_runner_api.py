@@ -124,7 +124,7 @@ EXTRUN_FILE = os.path.join(os.path.dirname(runner.__file__), "cli.py")
 
 
 def test_extrun_frames_are_left_out() -> None:
-    tb = _traceback_through("<frozen runpy>", "launcher.py", EXTRUN_FILE, "<extrun>", "t.py")
+    tb = _traceback_through("<frozen runpy>", "launcher.py", EXTRUN_FILE, EXTRUN_FILE, "t.py")
     assert _files(runner._without_extrun_frames(tb, keep_runpy=True)) == [
         "<frozen runpy>", "t.py"]
     tb = _traceback_through("<frozen runpy>", EXTRUN_FILE, "t.py", EXTRUN_FILE, "u.py")

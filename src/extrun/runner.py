@@ -355,7 +355,7 @@ _INTO_MODULE = ("module_exec_def", "module_exec", "call_hook", "module_from_def_
 
 
 def _is_extrun(code: "CodeType") -> bool:
-    return code.co_filename == "<extrun>" or os.path.dirname(code.co_filename) == _HERE
+    return os.path.dirname(code.co_filename) == _HERE
 
 
 def _without_extrun_frames(tb: "TracebackType | None", keep_runpy: bool

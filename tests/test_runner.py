@@ -332,5 +332,17 @@ def test_run_path_is_lean(work: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, cwd=tmp_path)
     extra = set(ast.literal_eval(ours.stdout)) - set(ast.literal_eval(native.stdout))
     assert all(m == "extrun" or m.startswith("extrun.") for m in extra), extra
+    # python PATH (a script, a directory): what `python PATH` loads, what `python -m` (here the
+    # launcher's) loads, extrun's own modules; nothing else (zipfile, say, costs ~10 ms)
+    (tmp_path / "modsdir").mkdir()
+    (tmp_path / "modsdir" / "__main__.py").write_text((tmp_path / "modlist.py").read_text())
+    for target in ("modlist.py", "modsdir"):
+        python = subprocess.run([sys.executable, target], capture_output=True, text=True,
+                                env=env, cwd=tmp_path)
+        ours = subprocess.run([sys.executable, "-m", "extrun", "run", target],
+                              capture_output=True, text=True, env=env, cwd=tmp_path)
+        extra = (set(ast.literal_eval(ours.stdout)) - set(ast.literal_eval(python.stdout))
+                 - set(ast.literal_eval(native.stdout)))
+        assert all(m == "extrun" or m.startswith("extrun.") for m in extra), (target, extra)
     proc = run(work, "-m", "mainprobe", action="mods")  # what an extension target has loaded
     assert "MODS ['_ctypes']" in proc.stdout, proc.stdout + proc.stderr

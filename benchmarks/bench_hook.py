@@ -1,9 +1,10 @@
 """What the `python -m` integration costs interpreters that do not use it.
 
-    python benchmarks/bench_hook.py [--rounds N]
+    python benchmarks/bench_hook.py [--rounds N] [--pth-line LINE]
 
-Two fresh venvs of the running interpreter, identical (extrun importable in both) except that
-one has the hook installed. Each round runs every case in both, interleaved; median of N each:
+Two fresh venvs of the running interpreter, identical (extrun importable in both, as an
+installed package, without a .pth file of its own) except that one has the hook installed.
+Each round runs every case in both, interleaved; median of N each:
   python -c pass           with the hook vs without  (target <= 1.01)
   python -m pure_module    with the hook vs without  (target <= 1.02)
 
@@ -11,6 +12,9 @@ Nothing is written between runs: moving the .pth file in and out of one venv (as
 version of this benchmark did) changes the directory right before each start and adds ~0.2 ms
 to whichever variant follows. The order alternates from round to round: the first of two
 back-to-back starts is measurably slower here (~1%), whichever it is.
+
+--pth-line LINE puts a .pth file holding LINE in place of the hook: what any .pth line costs
+(the floor: `--pth-line "import sys"`).
 """
 
 from __future__ import annotations
@@ -27,13 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_venv(root: Path, hooked: bool) -> str:
+def make_venv(root: Path, hooked: bool, pth_line: str | None = None) -> str:
     venv.create(root, with_pip=False)
     python = str(root / "bin" / "python")
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
                            "['purelib'])"], capture_output=True, text=True, check=True)
-    (Path(site.stdout.strip()) / "extrun-src.pth").write_text(str(ROOT / "src") + "\n")
-    if hooked:
+    # extrun importable as an installed package is: no .pth file of its own (on 3.15 the first
+    # .pth file of an environment costs importing the utf-8-sig codec, ~0.3 ms, to read it)
+    (Path(site.stdout.strip()) / "extrun").symlink_to(ROOT / "src" / "extrun")
+    if hooked and pth_line is not None:
+        (Path(site.stdout.strip()) / "extrun-hook.pth").write_text(pth_line + "\n")
+    elif hooked:
         subprocess.run([python, "-m", "extrun", "hook", "install"], check=True,
                        stdout=subprocess.DEVNULL)
     return python
@@ -41,13 +49,14 @@ def make_venv(root: Path, hooked: bool) -> str:
 
 def main() -> None:
     rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 100
+    line = sys.argv[sys.argv.index("--pth-line") + 1] if "--pth-line" in sys.argv else None
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "pure_module.py").write_text("answer = 42\n")
-        pythons = {"with": make_venv(work / "hooked", True),
+        pythons = {"with": make_venv(work / "hooked", True, line),
                    "without": make_venv(work / "plain", False)}
         cases = {"-c pass": ["-c", "pass"], "-m pure_module": ["-m", "pure_module"]}
         times: dict[tuple[str, str], list[float]] = {

@@ -346,8 +346,8 @@ def _install_main(module: types.ModuleType) -> None:
 # An exception the target leaves uncaught reaches the interpreter through extrun's own frames
 # (launcher, runner, loader, C-API layer). When python prints it, those are left out, so that
 # the traceback is python's: for `extrun run -m NAME` run as `python -m extrun`, the very same
-# lines as `python -m NAME`. Only what is printed changes, and only while sys.excepthook is
-# python's own; an exception raised by extrun itself keeps every frame.
+# lines as `python -m NAME`. Only what is printed (and kept for post-mortem debugging) changes,
+# and only while sys.excepthook is python's own; an exception of extrun's own keeps every frame.
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _INTO_MODULE = ("module_exec_def", "module_exec", "call_hook", "module_from_def_and_spec",

@@ -67,6 +67,20 @@ def test_install_status_uninstall(env: tuple[str, Path]) -> None:
     assert hook(python, "bogus").returncode == 2
 
 
+def test_status_says_when_the_file_is_outdated(env: tuple[str, Path]) -> None:
+    python, site = env
+    pth = site / integration.PTH_NAME
+    pth.write_text("import sys; sys.argv[0] == '-m' and exec('import extrun_of_old')\n")
+    try:
+        assert hook(python, "status").stdout.splitlines()[-1] == (
+            f"inactive: {pth} was written by another version of extrun: run `extrun hook "
+            "install`")
+        assert hook(python, "install").stdout == f"installed: {pth}\n"  # rewritten
+        assert hook(python, "status").stdout.splitlines()[-1].startswith("active: ")
+    finally:
+        hook(python, "uninstall")
+
+
 def test_user_site_not_writable(env: tuple[str, Path], tmp_path: Path) -> None:
     python, _ = env
     blocker = tmp_path / "a-file"

@@ -125,7 +125,21 @@ def uninstall() -> list[str]:
 
 def status() -> tuple[list[str], str | None]:
     """(paths where the hook is installed, why it would stay out of the way or None)."""
-    return _installed(), problem()
+    paths = _installed()
+    return paths, problem() or _outdated(paths)
+
+
+def _outdated(paths: list[str]) -> str | None:
+    """Why a file another version of extrun wrote would not work, or None."""
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                current = f.read() == PTH_CONTENT
+        except (OSError, UnicodeDecodeError):
+            current = False
+        if not current:
+            return f"{path} was written by another version of extrun: run `extrun hook install`"
+    return None
 
 
 def main(args: list[str]) -> int:

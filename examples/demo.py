@@ -8,7 +8,9 @@
    `if __name__ == "__main__"` branch runs;
 2. compiles examples/wordcount.py with Cython (when Cython is installed) and runs that too: a
    module with Cython's own create function, created and then made __main__;
-3. shows what CPython itself says about `python -m hello`.
+3. shows what CPython itself says about `python -m hello`;
+4. installs extrun's `python -m` hook into this environment for a moment (unless it is there
+   already) and runs plain `python -m hello` again.
 """
 
 from __future__ import annotations
@@ -62,6 +64,16 @@ def main() -> None:
     else:
         print("\n# (the Cython example is skipped: pip install cython to build it)")
     show("CPython alone", "-m", "hello")
+    from extrun import integration
+
+    installed_here = not integration.status()[0]
+    if installed_here:
+        integration.install()
+    try:
+        show("CPython with `extrun hook install`", "-m", "hello", "Ada")
+    finally:
+        if installed_here:
+            integration.uninstall()
 
 
 if __name__ == "__main__":

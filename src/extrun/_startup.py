@@ -41,8 +41,9 @@ def get_code(loader: object, fullname: str,
     if (runpy is None or runpy_is_compatible(runpy) is not None
             or not _asked_by_run_module_as_main(runpy, sys._getframe(2))):
         return original(loader, fullname)
-    machinery = sys.modules["_frozen_importlib_external"]
-    machinery.ExtensionFileLoader.get_code = original
+    loader_class = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+    if getattr(loader_class.__dict__.get("get_code"), "__name__", None) == "extrun_get_code":
+        loader_class.get_code = original  # unless someone replaced it after the hook did
     return _run_in_main.__code__
 
 

@@ -237,6 +237,13 @@ def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) 
         assert "get_code" in (integration.problem() or "")
 
 
-def test_python_318_ignores_pth_import_lines(env: tuple[str, Path]) -> None:
+def test_python_318_ignores_pth_import_lines(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     assert integration.pth_support((3, 17)) is None
-    assert "PEP 829" in (integration.pth_support((3, 18)) or "")
+    reason = integration.pth_support((3, 18))
+    assert reason is not None and "PEP 829" in reason
+    monkeypatch.setattr(integration, "pth_support", lambda: reason)  # as on 3.18
+    assert integration.main(["install"]) == 1  # refused before anything is written
+    err = capsys.readouterr().err
+    assert err == f"extrun: cannot install the hook: {reason}\n"
+    assert integration.status()[1] == reason

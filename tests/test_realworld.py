@@ -109,3 +109,21 @@ def test_mypyc_module(mypyc_module: Path) -> None:
     else:
         proc = run(mypyc_module, "-m", "mymod", "x")
         assert proc.stdout == "MYPYC 42 ['x']\n", proc.stderr
+
+
+def test_cython_through_the_hook(cyworld: Path, tmp_path: Path) -> None:
+    """Plain `python -m` of a Cython script and of a package with a compiled __main__, in a
+    fresh venv with the hook installed."""
+    from .test_integration import hook, make_venv
+
+    python, _ = make_venv(tmp_path / "venv")
+    assert hook(python, "install").returncode == 0
+
+    def python_m(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([python, "-m", *args], cwd=cyworld, capture_output=True,
+                              text=True, timeout=60)
+
+    proc = python_m("cyscript", "a")
+    assert proc.stdout == "CY __main__ ['a'] 3 cyscript cyscript\n", proc.stderr
+    proc = python_m("cypkg", "z")
+    assert proc.stdout == "CYPKG __main__ cypkg ['z']\n", proc.stderr

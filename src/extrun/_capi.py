@@ -62,23 +62,23 @@ PTR = sizeof(c_void_p)
 c_ssize_t = c_long if sizeof(c_long) == PTR else _simple_type("c_longlong", "q")  # as ctypes
 
 
-def _prototype(restype: "Any", *argtypes: "Any", python_api: bool = True) -> "Any":
-    """ctypes.PYFUNCTYPE (GIL held, pending exception raised) or CFUNCTYPE; one class per
-    signature, as ctypes caches CFUNCTYPE's."""
-    key = (restype, argtypes, python_api)
+def _prototype(restype: "Any", *argtypes: "Any") -> "Any":
+    """ctypes.PYFUNCTYPE (GIL held, pending exception raised); one class per signature, as
+    ctypes caches its function types."""
+    key = (restype, argtypes)
     proto = _prototypes.get(key)
     if proto is None:
 
         class Prototype(CFuncPtr):
             _argtypes_ = argtypes
             _restype_ = restype
-            _flags_ = FUNCFLAG_CDECL | (FUNCFLAG_PYTHONAPI if python_api else 0)
+            _flags_ = FUNCFLAG_CDECL | FUNCFLAG_PYTHONAPI
 
         proto = _prototypes[key] = Prototype
     return proto
 
 
-_prototypes: "dict[tuple[Any, tuple[Any, ...], bool], Any]" = {}
+_prototypes: "dict[tuple[Any, tuple[Any, ...]], Any]" = {}
 
 
 VERSION = sys.version_info[:2]
@@ -151,10 +151,6 @@ def swap_package_context(context: str | None) -> str | None:
 
 
 _context: list[bytes | None] = [None]
-
-
-def string_at(address: int, size: int = -1) -> bytes:
-    return _string_at(address, size)  # type: ignore[no-any-return]
 
 
 def Py_DecRef(address: int) -> None:
@@ -258,6 +254,7 @@ def slot_structs() -> "tuple[Struct, Struct]":
                                     ("abi_version", u32)))
     return _slot_structs[0], _slot_structs[1]
 
+
 FREE_THREADED = "t" in getattr(sys, "abiflags", "")  # Py_GIL_DISABLED build
 
 _MODULEDEF_SIZE = _ctypes.PyObj_FromPtr(MODULEDEF_TYPE).__basicsize__
@@ -323,7 +320,8 @@ def read_pyslots(address: int) -> list[tuple[int, int, int]]:
 
 
 def c_string(address: int) -> str | None:
-    return string_at(address).decode("utf-8", "replace") if address else None
+    """The NUL-terminated UTF-8 string at ``address`` (None for NULL)."""
+    return _string_at(address, -1).decode("utf-8", "replace") if address else None
 
 
 # --- export hooks ---------------------------------------------------------------------------
@@ -431,11 +429,6 @@ def _static_memory(size: int, data: bytes = b"") -> int:
     return addressof(buffer)
 
 
-def _function_address(fn: "Any") -> int:
-    """The C address a function pointer object holds (``ctypes.cast(fn, c_void_p)``)."""
-    return c_void_p.from_address(addressof(fn)).value or 0
-
-
 def _c_string(data: bytes) -> int:
     """A NUL-terminated copy of ``data`` that lives as long as the process."""
     return _static_memory(len(data) + 1, data)
@@ -454,10 +447,13 @@ def _noop_address() -> int:
     return dlsym(_PROCESS, "PyErr_Occurred")
 
 
+_PROBE_NAME = "_extrun_probe"
+
+
 def _probe_def(size: int, with_hooks: bool) -> int:
     """A static PyModuleDef with the given m_size and, optionally, state hooks."""
     hooks = _noop_address() if with_hooks else None
-    return PyModuleDef.new(m_name=_c_string(b"_extrun_probe"),
+    return PyModuleDef.new(m_name=_c_string(_PROBE_NAME.encode()),
                            m_doc=_c_string(b"extrun layout probe"), m_size=size,
                            m_traverse=hooks, m_clear=hooks, m_free=hooks)
 
@@ -472,9 +468,6 @@ def _differing(a: object, b: object) -> set[int]:
     skip = {types.ModuleType.__dictoffset__}
     return {i * PTR for i, (x, y) in enumerate(zip(_words(a), _words(b), strict=True))
             if x != y and i * PTR >= HEAD and i * PTR not in skip}
-
-
-_PROBE_NAME = "_extrun_probe"
 
 
 def _probe_layout() -> "Layout":
@@ -503,11 +496,11 @@ def _probe_layout() -> "Layout":
 def _probe_slots_module(spec: object) -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
     PySlot, PyABIInfo = slot_structs()
-    values = [(100, _c_string(b"_extrun_probe")),  # Py_mod_name
+    noop = _noop_address()
+    values = [(100, _c_string(_PROBE_NAME.encode())),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
-              (104, _noop_address()), (105, _noop_address()),
-              (106, _noop_address()),  # state traverse/clear/free
-              (85, _noop_address()),  # Py_mod_exec (never run)
+              (104, noop), (105, noop), (106, noop),  # state traverse/clear/free
+              (85, noop),  # Py_mod_exec (never run)
               (110, _c_string(b"token")),  # Py_mod_token
               (109, PyABIInfo.new(major=1, minor=0, flags=0x4 if FREE_THREADED else 0x2,
                                   build_version=sys.hexversion, abi_version=sys.hexversion))]

@@ -140,7 +140,7 @@ class Definition:
 def read_definition(hook: Hook) -> "Definition":
     """Call the hook and describe what it returned, raising as CPython's loader does."""
     result = _capi.call_hook(hook.address)  # an exception the hook raised propagates as is
-    short = encoded_name(hook.name)[1]
+    unicode, short = encoded_name(hook.name)
     if hook.kind == "export":
         if not result:
             raise SystemError(f"module export hook for module {hook.name!r} failed "
@@ -153,7 +153,7 @@ def read_definition(hook: Hook) -> "Definition":
         raise SystemError(f"init function of {short} returned uninitialized object")
     if tp == _capi.MODULEDEF_TYPE:
         return _from_moduledef(hook, result)
-    if encoded_name(hook.name)[0]:
+    if unicode:
         raise SystemError(f"initialization of {short} did not return PyModuleDef")
     return _from_singlephase(hook, result, short)
 

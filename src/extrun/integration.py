@@ -94,12 +94,8 @@ def install(user: bool = False) -> tuple[str, bool]:
         raise HookError(f"cannot install the hook: {unsupported}")
     directory = _site_dir(user)
     path = os.path.join(directory, PTH_NAME)
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == PTH_CONTENT:
-                return path, False
-    except OSError:
-        pass
+    if _is_current(path):
+        return path, False
     try:
         os.makedirs(directory, exist_ok=True)
         tmp = path + ".tmp"
@@ -132,14 +128,18 @@ def status() -> tuple[list[str], str | None]:
 def _outdated(paths: list[str]) -> str | None:
     """Why a file another version of extrun wrote would not work, or None."""
     for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                current = f.read() == PTH_CONTENT
-        except (OSError, UnicodeDecodeError):
-            current = False
-        if not current:
+        if not _is_current(path):
             return f"{path} was written by another version of extrun: run `extrun hook install`"
     return None
+
+
+def _is_current(path: str) -> bool:
+    """The file at ``path`` holds exactly what this version of extrun writes."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == PTH_CONTENT
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def main(args: list[str]) -> int:

@@ -62,10 +62,7 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
         d = definition_for(name, self.path)
         if d.kind == SINGLE_PHASE:
             return _single_phase_module(d, name, self.path)
-        if d.kind == SLOTS:
-            module = _capi.module_from_slots_and_spec(d.address, spec)
-        else:
-            module = _capi.module_from_def_and_spec(d.address, spec)
+        module = _create(d, spec)
         if sys.flags.verbose:
             print(f"extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
         return module  # type: ignore[return-value]
@@ -96,10 +93,7 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
             raise ImportError(f"module {module.__name__!r} is already initialized",
                               name=name, path=self.path)
         # CPython creates (and so validates) a module from the definition; it takes its place.
-        if d.kind == SLOTS:
-            template = _capi.module_from_slots_and_spec(d.address, spec)
-        else:
-            template = _capi.module_from_def_and_spec(d.address, spec)
+        template = _create(d, spec)
         _capi.attach(module, template)
         del template
         if d.methods:
@@ -107,6 +101,13 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
         if d.doc is not None:
             module.__doc__ = d.doc
         _exec_created(module)
+
+
+def _create(d: Definition, spec: machinery.ModuleSpec) -> object:
+    """CPython's create phase for a multi-phase definition or a 3.15 slot array."""
+    if d.kind == SLOTS:
+        return _capi.module_from_slots_and_spec(d.address, spec)
+    return _capi.module_from_def_and_spec(d.address, spec)
 
 
 def _exec_created(module: object) -> None:

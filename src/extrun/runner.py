@@ -434,11 +434,10 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     raise SystemExit(0)
 
 
-def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,
-              script_name: str | None = None) -> None:
+def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool) -> None:
     main = _fresh_main()
     if code is not None:
-        _namespace(main.__dict__, "__main__", spec, script_name=script_name)
+        _namespace(main.__dict__, "__main__", spec)
         _run_target(exec, code, main.__dict__)
     else:
         _support_multiprocessing()
@@ -565,9 +564,10 @@ def _run_path_as_main(path: str, args: list[str], strict: bool) -> None:
         _set_path0(os.path.dirname(os.path.realpath(path)))
         _run_main(_library_spec(path), None, strict)
         return
-    if _importer(os.path.abspath(path)) is not None:  # a directory or zip file
+    absolute = os.path.abspath(path)
+    if _importer(absolute) is not None:  # a directory or zip file
         sys.argv[:] = [path, *args]
-        _set_path0(os.path.abspath(path))
+        _set_path0(absolute)
         _, spec, code = _get_main_module_details(_Error)
         _run_main(spec, code, strict)
         return

@@ -14,7 +14,13 @@ import pytest
 import extrun
 from extrun import integration
 
-from .test_runner import PYPROBE, RUNHOOK, report, work  # noqa: F401  (work is a fixture)
+from .test_runner import (  # noqa: F401  (work is a fixture)
+    PYPROBE,
+    RUNHOOK,
+    assert_runpy_then_runhook,
+    report,
+    work,
+)
 
 SRC = str(Path(extrun.__file__).resolve().parent.parent)
 
@@ -116,12 +122,8 @@ def test_python_m_package_and_directory(hooked: str, work: Path) -> None:  # noq
 
 
 def test_traceback_as_python_prints_it(hooked: str, work: Path) -> None:  # noqa: F811
-    ours = py(hooked, work, "-m", "mainprobe", action="raise").stderr
-    python = py(hooked, work, "-m", "pymod", "raise").stderr
-    frames = [ln for ln in ours.splitlines() if ln.startswith("  File ")]
-    runpy_frames = [ln for ln in python.splitlines() if ln.startswith("  File ")][:2]
-    assert frames[:2] == runpy_frames and "runpy" in runpy_frames[0]  # frozen or not (debug)
-    assert len(frames) == 3 and "runhook.py" in frames[2] and "extrun" not in ours
+    assert_runpy_then_runhook(py(hooked, work, "-m", "mainprobe", action="raise").stderr,
+                              py(hooked, work, "-m", "pymod", "raise").stderr)
 
 
 def test_single_phase_one_line(hooked: str, work: Path) -> None:  # noqa: F811

@@ -256,14 +256,18 @@ def test_extension_exit_codes(work: Path) -> None:
     assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == "ValueError: boom"
 
 
-def test_extension_traceback_without_extrun_frames(work: Path) -> None:
-    """As python prints a -m target's: runpy's two frames, then the target's own."""
-    ours = run(work, "-m", "mainprobe", action="raise").stderr
-    python = run(work, "-m", "pymod", "raise", native=True).stderr
+def assert_runpy_then_runhook(ours: str, python: str) -> None:
+    """``ours`` (an extension target's traceback) is as python prints a -m target's: the same
+    two runpy frames as ``python`` (a Python -m target's), then the target's own code."""
     frames = [ln for ln in ours.splitlines() if ln.startswith("  File ")]
     runpy_frames = [ln for ln in python.splitlines() if ln.startswith("  File ")][:2]
     assert frames[:2] == runpy_frames and "runpy" in runpy_frames[0]  # frozen or not (debug)
     assert len(frames) == 3 and "runhook.py" in frames[2] and "extrun" not in ours
+
+
+def test_extension_traceback_without_extrun_frames(work: Path) -> None:
+    assert_runpy_then_runhook(run(work, "-m", "mainprobe", action="raise").stderr,
+                              run(work, "-m", "pymod", "raise", native=True).stderr)
 
 
 def test_keyboard_interrupt_as_python(work: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 import extrun
 from extrun import audit, inspection
+from extrun.hooks import extension_suffixes
 
 from .conftest import EXT_SUFFIX, build
 
@@ -83,7 +84,7 @@ def test_errors_are_records(tree: Path) -> None:
 
 def test_inspect_cli_child_process_json(tree: Path) -> None:
     stdlib = next(m for root, label in audit.environment_roots() if label == "stdlib"
-                  for m, _ in audit._walk(root, audit._suffixes()))
+                  for m, _ in audit._walk(root, extension_suffixes()))
     proc = cli("inspect", "--json", lib(tree, "mp_good"), lib(tree, "sp_basic"), stdlib,
                lib(tree, "crasher"))
     doc = json.loads(proc.stdout)
@@ -153,7 +154,7 @@ def test_static_agrees_with_loading(tree: Path) -> None:
 
 def test_static_agrees_on_the_standard_library() -> None:
     roots = [p for p, label in audit.environment_roots() if label == "stdlib"]
-    items = [(m, p) for root in roots for m, p in audit._walk(root, audit._suffixes())]
+    items = [(m, p) for root in roots for m, p in audit._walk(root, extension_suffixes())]
     assert items
     loaded = inspection.inspect_all([{"module": m, "path": p} for m, p in items], jobs=2)
     inferred = 0
@@ -214,7 +215,7 @@ def test_subinterpreter_verdicts_agree_with_cpython(tree: Path) -> None:
     """Our verdict == whether CPython itself loads the module in an isolated subinterpreter."""
     items = [(n, lib(tree, n)) for n in ("mp_good", "mp_plain", "mp_create", "sp_basic")]
     roots = [p for p, label in audit.environment_roots() if label == "stdlib"]
-    items += [(m, p) for root in roots for m, p in audit._walk(root, audit._suffixes())
+    items += [(m, p) for root in roots for m, p in audit._walk(root, extension_suffixes())
               if not m.startswith(("_tkinter", "_curses", "readline", "_test"))]
     if sys.version_info >= (3, 15):
         items.append(("xp_good", lib(tree, "xp_good")))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .hooks import encoded_name, extension_suffixes  # names only: no ctypes
 from .inspection import _base, describe, document, inspect_all, inspect_one, verdicts
 
 TYPE_CHECKING = False
@@ -35,7 +36,6 @@ FAIL_CONDITIONS: dict[str, Callable[[dict[str, object]], bool]] = {
 def static_record(module: str, path: str, data: bytes | None = None) -> dict[str, object]:
     """What a library's symbols say, without loading it (``data``: its bytes, for a wheel)."""
     from .elf import dynamic_symbols
-    from .hooks import encoded_name
 
     r = _base(module, path)
     r["inferred"] = True
@@ -72,12 +72,6 @@ def static_record(module: str, path: str, data: bytes | None = None) -> dict[str
 
 
 # --- finding extension modules --------------------------------------------------------------
-
-
-def _suffixes() -> tuple[str, ...]:
-    from importlib.machinery import EXTENSION_SUFFIXES
-
-    return tuple(sorted(EXTENSION_SUFFIXES, key=len, reverse=True))
 
 
 def _walk(root: str, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
@@ -122,7 +116,7 @@ def _distributions() -> dict[str, tuple[str, str]]:
     from importlib.metadata import distributions
 
     index: dict[str, tuple[str, str]] = {}
-    suffixes = _suffixes()
+    suffixes = extension_suffixes()
     for dist in distributions():
         name = dist.metadata["Name"] or "?"
         for file in dist.files or ():
@@ -137,7 +131,7 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
     Each module item carries its name, path, location and distribution. Wheels are read
     statically (they are not installed), so they come back as records.
     """
-    suffixes = _suffixes()
+    suffixes = extension_suffixes()
     items: list[dict[str, str]] = []
     wheel_records: list[dict[str, object]] = []
     if not targets:
@@ -156,11 +150,11 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
             items += [{"module": m, "path": p, "location": target, "distribution": "",
                        "version": ""} for m, p in _walk(target, suffixes)]
         else:
-            items += _distribution_modules(target)
+            items += _distribution_modules(target, suffixes)
     return items, wheel_records
 
 
-def _distribution_modules(name: str) -> list[dict[str, str]]:
+def _distribution_modules(name: str, suffixes: tuple[str, ...]) -> list[dict[str, str]]:
     from importlib.metadata import PackageNotFoundError, distribution
 
     try:
@@ -169,7 +163,6 @@ def _distribution_modules(name: str) -> list[dict[str, str]]:
         raise SystemExit(f"extrun: {name}: no such directory, wheel or installed "
                          "distribution") from None
     items = []
-    suffixes = _suffixes()
     for file in dist.files or ():
         text = str(file)
         suffix = next((s for s in suffixes if text.endswith(s)), None)
@@ -291,7 +284,7 @@ def inspect_main(args: list[str]) -> int:
     elif opts.in_process:
         records = [inspect_one(t) for t in opts.targets]
     else:  # paths are resolved here (no import needed), module names in the child
-        from .loader import module_name_from_path
+        from .hooks import module_name_from_path
 
         items = [{"module": module_name_from_path(t), "path": os.path.abspath(t)}
                  if os.path.isfile(t) else {"target": t} for t in opts.targets]

@@ -8,9 +8,8 @@ names, ``PyInitU_<punycode>`` (hyphens to underscores) otherwise (PEP 489). On 3
 
 import os
 
-from . import _capi
-
-__all__ = ["Hook", "encoded_name", "find_hook", "open_library"]
+__all__ = ["Hook", "encoded_name", "extension_suffixes", "find_hook", "module_name_from_path",
+           "open_library"]
 
 
 class Hook:
@@ -41,6 +40,24 @@ def encoded_name(name: str) -> tuple[str, str]:
     return unicode, encoded.replace(b"-", b"_").decode("ascii")
 
 
+def extension_suffixes() -> tuple[str, ...]:
+    """This interpreter's extension module suffixes, longest first (the first that matches)."""
+    import importlib.machinery as machinery  # see loader.py
+
+    return tuple(sorted(machinery.EXTENSION_SUFFIXES, key=len, reverse=True))
+
+
+def module_name_from_path(path: str) -> str:
+    """``spam`` for ``.../spam.cpython-311-x86_64-linux-gnu.so`` (any extension suffix)."""
+    base = os.path.basename(path)
+    for suffix in extension_suffixes():
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base.partition(".")[0]
+
+
+# The names above need no ctypes (`extrun inspect --static`, audits); finding a hook does.
+
 _libraries: dict[str, int] = {}
 
 
@@ -51,6 +68,8 @@ def open_library(name: str, path: str) -> int:
     Libraries are never closed, as CPython never closes an extension's library. Returns the
     library's handle.
     """
+    from . import _capi
+
     handle = _libraries.get(path)
     if handle is None:
         try:
@@ -67,6 +86,8 @@ def find_hook(name: str, path: str) -> "Hook":
         raise TypeError("module name must be a non-empty string")
     if not isinstance(path, str):
         raise TypeError("module filename must be a string")
+    from . import _capi
+
     handle = open_library(name, path)
     u, short = encoded_name(name)
     candidates = [(f"PyInit{u}_{short}", "init")]

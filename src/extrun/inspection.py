@@ -109,7 +109,7 @@ def from_definition(d: Definition) -> dict[str, object]:
 
 def resolve(target: str) -> tuple[str, str]:
     """(module name, library path) for a module name or a library path; ImportError else."""
-    from .loader import module_name_from_path
+    from .hooks import module_name_from_path
 
     if os.sep in target or os.path.isfile(target):
         if not os.path.isfile(target):

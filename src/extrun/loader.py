@@ -15,7 +15,7 @@ import types
 
 from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
-from .hooks import find_hook
+from .hooks import find_hook, module_name_from_path
 
 __all__ = ["ExtensionLoader", "definition_for", "load", "load_all", "spec_for"]
 
@@ -196,15 +196,3 @@ def load_all(path: str, names: list[str] | None = None) -> dict[str, types.Modul
 
         names = exported_modules(path)
     return {name: load(path, name) for name in names}
-
-
-def module_name_from_path(path: str) -> str:
-    """``spam`` for ``.../spam.cpython-311-x86_64-linux-gnu.so`` (any extension suffix)."""
-    import os
-
-    base = os.path.basename(path)
-    for suffix in sorted(machinery.EXTENSION_SUFFIXES, key=len, reverse=True):
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return base.partition(".")[0]
-

@@ -314,7 +314,8 @@ def _is_library(path: str) -> bool:
 
 
 def _library_spec(path: str) -> machinery.ModuleSpec:
-    from .loader import ExtensionLoader, module_name_from_path, spec_for
+    from .hooks import module_name_from_path
+    from .loader import ExtensionLoader, spec_for
 
     return spec_for(ExtensionLoader(module_name_from_path(path), os.path.abspath(path)))
 

@@ -5,11 +5,13 @@ Everything that touches raw memory is here so that it can be audited in one plac
 Ownership rules used throughout:
 - C functions returning a *new* reference are declared ``c_void_p`` and turned into Python
   objects with :func:`_steal`, which takes over that reference explicitly.
+- Objects are passed to C functions as their address (``id()``), declared ``c_void_p``: the
+  caller's own reference keeps them alive for the call (no ``py_object`` type to make).
 - A ``PyModuleDef`` is static memory that CPython gives refcount 1; extrun handles definitions
   only as integer addresses and never holds a Python reference to one, so it can never be
   decref'ed to zero.
-- Every prototype is built with ``PYFUNCTYPE``: the GIL stays held and ctypes raises any exception
-  the call leaves set; return values are checked on top of that.
+- Every C function is called as ``PYFUNCTYPE`` makes it: the GIL stays held and ctypes raises
+  any exception the call leaves set; return values are checked on top of that.
 
 The one object layout extrun needs -- which words of a module object a definition sets -- is not
 written down per version. :func:`_probe_layout` derives it from the running interpreter by comparing
@@ -40,45 +42,49 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-
 if TYPE_CHECKING:
     from typing import Any
 
-# The handful of C types extrun needs, made as ctypes/__init__.py makes them, on the _ctypes
-# C module: importing the ctypes package would double the start-up cost of `extrun run`.
+# The three C types the run path needs, made as ctypes/__init__.py makes them, on the _ctypes
+# C module: importing the ctypes package would double the start-up cost of `extrun run`. Each
+# type costs ~20 us to make: Py_ssize_t is read as a pointer-sized word (:func:`signed`),
+# memory comes from bytearrays, objects are passed by address.
 
 
 if TYPE_CHECKING:  # the ctypes package's types are the same, as far as types go
-    from ctypes import c_char_p, c_int, c_long, c_uint8, c_void_p, py_object
+    from ctypes import c_char_p, c_int, c_void_p
 else:  # name -> ctypes type code, as ctypes/__init__.py defines them
-    (c_void_p, c_int, c_long, c_char_p, c_uint8, py_object) = (
+    (c_void_p, c_int, c_char_p) = (
         type(name, (_SimpleCData,), {"_type_": code}) for name, code in (
-            ("c_void_p", "P"), ("c_int", "i"), ("c_long", "l"), ("c_char_p", "z"),
-            ("c_ubyte", "B"), ("py_object", "O")))
-
-
-def _simple_type(name: str, code: str) -> "Any":
-    """One more of them, made where it is needed: each costs ~15 us of start-up."""
-    return type(name, (_SimpleCData,), {"_type_": code})
+            ("c_void_p", "P"), ("c_int", "i"), ("c_char_p", "z")))
 
 
 PTR = sizeof(c_void_p)
-c_ssize_t = c_long if sizeof(c_long) == PTR else _simple_type("c_longlong", "q")  # as ctypes
+_SIGN = 1 << (8 * PTR - 1)
+if sys.maxsize != _SIGN - 1:  # pragma: no cover - Py_ssize_t is pointer-sized on every platform
+    raise ImportError("extrun: Py_ssize_t is not pointer-sized here; refusing to run")
 
 
-def _prototype(restype: "Any", *argtypes: "Any") -> "Any":
-    """ctypes.PYFUNCTYPE (GIL held, pending exception raised); one class per signature, as
-    ctypes caches its function types."""
-    key = (restype, argtypes)
-    proto = _prototypes.get(key)
-    if proto is None:
-
-        class Prototype(CFuncPtr):
-            _argtypes_ = argtypes
-            _restype_ = restype
-            _flags_ = FUNCFLAG_CDECL | FUNCFLAG_PYTHONAPI
-
-        proto = _prototypes[key] = Prototype
-    return proto
+def signed(value: int | None) -> int:
+    """A pointer-sized word (as ``c_void_p`` reads it: unsigned, None for 0) as a Py_ssize_t."""
+    return ((value or 0) ^ _SIGN) - _SIGN
 
 
-_prototypes: "dict[tuple[Any, tuple[Any, ...]], Any]" = {}
+SSIZE_T = "Py_ssize_t"  # a Struct field type: a pointer-sized word, read through signed()
+
+
+class _PythonAPIFunction(CFuncPtr):
+    """What ctypes.PYFUNCTYPE makes (the GIL stays held; ctypes raises the exception a call
+    leaves set), as ctypes.pythonapi's function class: the signature is set on each function,
+    not one class per signature (each class costs ~20 us of start-up)."""
+
+    _flags_ = FUNCFLAG_CDECL | FUNCFLAG_PYTHONAPI
+    _restype_ = c_int
+
+
+def _function(address: int, restype: "Any", *argtypes: "Any") -> "Any":
+    """The C function at ``address``, called as ``restype f(argtypes...)``."""
+    fn = _PythonAPIFunction(address)
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
 
 
 VERSION = sys.version_info[:2]
@@ -101,19 +107,20 @@ def dlsym(handle: int, name: str) -> int:
         return 0
 
 
+# (restype, *argtypes); a PyObject * argument is the object's address (see the module's doc)
 _SIGNATURES: "dict[str, tuple[Any, ...]]" = {
     "Py_IncRef": (None, c_void_p),
     "Py_DecRef": (None, c_void_p),
-    "PyModule_NewObject": (c_void_p, py_object),
-    "PyModule_FromDefAndSpec2": (c_void_p, c_void_p, py_object, c_int),
-    "PyModule_ExecDef": (c_int, py_object, c_void_p),
-    "PyModule_AddFunctions": (c_int, py_object, c_void_p),
-    "PyModule_GetDef": (c_void_p, py_object),
-    "PyModule_GetState": (c_void_p, py_object),
-    "PyState_AddModule": (c_int, py_object, c_void_p),
-    "PyModule_FromSlotsAndSpec": (c_void_p, c_void_p, py_object),  # 3.15+
-    "PyModule_Exec": (c_int, py_object),  # 3.15+
-    "PyModule_GetStateSize": (c_int, py_object, c_void_p),  # 3.15+
+    "PyModule_NewObject": (c_void_p, c_void_p),
+    "PyModule_FromDefAndSpec2": (c_void_p, c_void_p, c_void_p, c_int),
+    "PyModule_ExecDef": (c_int, c_void_p, c_void_p),
+    "PyModule_AddFunctions": (c_int, c_void_p, c_void_p),
+    "PyModule_GetDef": (c_void_p, c_void_p),
+    "PyModule_GetState": (c_void_p, c_void_p),
+    "PyState_AddModule": (c_int, c_void_p, c_void_p),
+    "PyModule_FromSlotsAndSpec": (c_void_p, c_void_p, c_void_p),  # 3.15+
+    "PyModule_Exec": (c_int, c_void_p),  # 3.15+
+    "PyModule_GetStateSize": (c_int, c_void_p, c_void_p),  # 3.15+
 }
 _functions: "dict[str, Any]" = {}
 
@@ -125,13 +132,11 @@ def _api(name: str) -> "Any":
         address = dlsym(_PROCESS, name)
         if not address:  # pragma: no cover
             raise ImportError(f"extrun: this interpreter does not export {name}")
-        fn = _functions[name] = _prototype(*_SIGNATURES[name])(address)
+        fn = _functions[name] = _function(address, *_SIGNATURES[name])
     return fn
 
 
 HAS_SLOTS_API = bool(dlsym(_PROCESS, "PyModule_FromSlotsAndSpec"))  # 3.15+: PEP 793
-_string_at = _prototype(py_object, c_void_p, c_int)(
-    _ctypes._string_at_addr)  # type: ignore[attr-defined]
 _PACKAGE_CONTEXT = dlsym(_PROCESS, "_Py_PackageContext")  # exported up to 3.11 only
 HAS_PACKAGE_CONTEXT = bool(_PACKAGE_CONTEXT)
 
@@ -204,23 +209,27 @@ class Struct:
 
     def __init__(self, name: str, *fields: "tuple[str, Any]", head: int = 0) -> None:
         self.name = name
-        self.fields: dict[str, tuple[int, Any]] = {}
+        self.fields: dict[str, tuple[int, Any, bool]] = {}  # name -> (offset, type, signed)
         offset, align_max = head, PTR if head else 1
         for field, ctype in fields:
+            is_ssize = ctype is SSIZE_T
+            if is_ssize:
+                ctype = c_void_p
             align = _ctypes.alignment(ctype)
             offset = -(-offset // align) * align
-            self.fields[field] = (offset, ctype)
+            self.fields[field] = (offset, ctype, is_ssize)
             offset += sizeof(ctype)
             align_max = max(align_max, align)
         self.size = -(-offset // align_max) * align_max
 
     def read(self, address: int, field: str) -> "Any":
-        offset, ctype = self.fields[field]
-        return ctype.from_address(address + offset).value
+        offset, ctype, is_ssize = self.fields[field]
+        value = ctype.from_address(address + offset).value
+        return signed(value) if is_ssize else value
 
     def write(self, address: int, **values: object) -> None:
         for field, value in values.items():
-            offset, ctype = self.fields[field]
+            offset, ctype, _ = self.fields[field]
             ctype.from_address(address + offset).value = value
 
     def new(self, count: int = 1, **values: object) -> int:
@@ -234,25 +243,27 @@ PyModuleDef_Slot = Struct("PyModuleDef_Slot", ("slot", c_int), ("value", c_void_
 PyMethodDef = Struct("PyMethodDef", ("ml_name", c_char_p), ("ml_meth", c_void_p),
                      ("ml_flags", c_int), ("ml_doc", c_char_p))
 PyModuleDef = Struct(  # after PyModuleDef_Base's PyObject_HEAD, default or free-threaded
-    "PyModuleDef", ("m_init", c_void_p), ("m_index", c_ssize_t), ("m_copy", c_void_p),
-    ("m_name", c_char_p), ("m_doc", c_char_p), ("m_size", c_ssize_t), ("m_methods", c_void_p),
+    "PyModuleDef", ("m_init", c_void_p), ("m_index", SSIZE_T), ("m_copy", c_void_p),
+    ("m_name", c_char_p), ("m_doc", c_char_p), ("m_size", SSIZE_T), ("m_methods", c_void_p),
     ("m_slots", c_void_p), ("m_traverse", c_void_p), ("m_clear", c_void_p),
     ("m_free", c_void_p), head=HEAD)
-_slot_structs: "list[Struct]" = []
 
 
-def slot_structs() -> "tuple[Struct, Struct]":
-    """3.15's ``PySlot`` (PEP 820: u16 id, u16 flags, u32 reserved, an 8-byte value) and
-    ``PyABIInfo``, made on first use: only 3.15's slot arrays need them (and their field types)."""
-    if not _slot_structs:
-        u16, u32, u64 = (_simple_type(n, c) for n, c in (
-            ("c_ushort", "H"), ("c_uint", "I"), ("c_ulonglong", "Q")))
-        _slot_structs.append(Struct("PySlot", ("sl_id", u16), ("sl_flags", u16),
-                                    ("sl_reserved", u32), ("sl_value", u64)))
-        _slot_structs.append(Struct("PyABIInfo", ("major", c_uint8), ("minor", c_uint8),
-                                    ("flags", u16), ("build_version", u32),
-                                    ("abi_version", u32)))
-    return _slot_structs[0], _slot_structs[1]
+# 3.15's slot arrays (PEP 820) have fixed-size fields: PySlot is u16 id, u16 flags, u32 reserved
+# and an 8-byte union; PyABIInfo u8 major, u8 minor, u16 flags, u32 build and ABI versions.
+# They are read and written as bytes in this machine's byte order: no ctypes types to make.
+PYSLOT_SIZE = 16
+
+
+def _pack(*fields: "tuple[int, int]") -> bytes:
+    """A C struct's bytes from its (size, value) fields, laid out so that none needs padding."""
+    return b"".join(value.to_bytes(size, sys.byteorder) for size, value in fields)
+
+
+def _read_bytes(address: int, size: int) -> bytes:
+    """``size`` bytes (a multiple of the word size) at ``address``, read a word at a time."""
+    return b"".join(word(address + off).to_bytes(PTR, sys.byteorder)
+                    for off in range(0, size, PTR))
 
 
 FREE_THREADED = "t" in getattr(sys, "abiflags", "")  # Py_GIL_DISABLED build
@@ -265,19 +276,10 @@ if PyModuleDef.size != _MODULEDEF_SIZE:  # pragma: no cover
     )
 
 
-class ModuleDefView:
-    """The fields of a ``PyModuleDef``, read once (plain values; nothing points into it)."""
-
-    __slots__ = tuple(PyModuleDef.fields)
-
-    def __init__(self, address: int) -> None:
-        for field in PyModuleDef.fields:
-            setattr(self, field, PyModuleDef.read(address, field))
-
-
 def read_moduledef(address: int) -> "Any":
-    """The definition at ``address`` (a :class:`ModuleDefView`)."""
-    return ModuleDefView(address)
+    """The fields of the ``PyModuleDef`` at ``address``, read once: plain values as attributes
+    (nothing points into it)."""
+    return types.SimpleNamespace(**{f: PyModuleDef.read(address, f) for f in PyModuleDef.fields})
 
 
 def read_methods(address: int) -> list[tuple[str, int, str | None]]:
@@ -308,25 +310,26 @@ def read_def_slots(address: int) -> list[tuple[int, int]]:
 
 def read_pyslots(address: int) -> list[tuple[int, int, int]]:
     """(id, flags, value) of a 3.15 ``PySlot`` array, up to its ``Py_slot_end``."""
-    PySlot = slot_structs()[0]
     out = []
+    order = sys.byteorder
     while address:
-        slot_id = PySlot.read(address, "sl_id")
+        raw = _read_bytes(address, PYSLOT_SIZE)
+        slot_id = int.from_bytes(raw[0:2], order)
         if slot_id == 0:
             break
-        out.append((slot_id, PySlot.read(address, "sl_flags"), PySlot.read(address, "sl_value")))
-        address += PySlot.size
+        out.append((slot_id, int.from_bytes(raw[2:4], order), int.from_bytes(raw[8:16], order)))
+        address += PYSLOT_SIZE
     return out
 
 
 def c_string(address: int) -> str | None:
     """The NUL-terminated UTF-8 string at ``address`` (None for NULL)."""
-    return _string_at(address, -1).decode("utf-8", "replace") if address else None
+    value: bytes | None = c_char_p(address).value if address else None
+    return value.decode("utf-8", "replace") if value is not None else None
 
 
 # --- export hooks ---------------------------------------------------------------------------
 
-_HOOK = _prototype(c_void_p)
 
 
 def call_hook(address: int) -> int:
@@ -336,59 +339,62 @@ def call_hook(address: int) -> int:
     case, so a hook that returns a value *and* sets an exception cannot be told apart from one
     that returns NULL; CPython would wrap the former in SystemError (see the README).
     """
-    result: int | None = _HOOK(address)()
+    result: int | None = _function(address, c_void_p)()
     return result or 0
 
 
 # --- C-API calls ----------------------------------------------------------------------------
 
 
+# Each passes its object arguments by address: the caller's references keep them alive.
+
+
 def module_from_def_and_spec(def_address: int, spec: object) -> object:
-    return _steal(_api("PyModule_FromDefAndSpec2")(def_address, spec, API_VERSION),
+    return _steal(_api("PyModule_FromDefAndSpec2")(def_address, id(spec), API_VERSION),
                   "PyModule_FromDefAndSpec2")
 
 
 def module_from_slots_and_spec(slots_address: int, spec: object) -> object:
-    return _steal(_api("PyModule_FromSlotsAndSpec")(slots_address, spec),
+    return _steal(_api("PyModule_FromSlotsAndSpec")(slots_address, id(spec)),
                   "PyModule_FromSlotsAndSpec")
 
 
 def module_exec_def(module: object, def_address: int) -> None:
-    _check(_api("PyModule_ExecDef")(module, def_address), "PyModule_ExecDef")
+    _check(_api("PyModule_ExecDef")(id(module), def_address), "PyModule_ExecDef")
 
 
 def module_exec(module: object) -> None:
-    _check(_api("PyModule_Exec")(module), "PyModule_Exec")
+    _check(_api("PyModule_Exec")(id(module)), "PyModule_Exec")
 
 
 def module_add_functions(module: object, methods_address: int) -> None:
-    _check(_api("PyModule_AddFunctions")(module, methods_address), "PyModule_AddFunctions")
+    _check(_api("PyModule_AddFunctions")(id(module), methods_address), "PyModule_AddFunctions")
 
 
 def module_get_def(module: object) -> int:
-    address: int | None = _api("PyModule_GetDef")(module)
+    address: int | None = _api("PyModule_GetDef")(id(module))
     return address or 0
 
 
 def module_get_state(module: object) -> int:
-    address: int | None = _api("PyModule_GetState")(module)
+    address: int | None = _api("PyModule_GetState")(id(module))
     return address or 0
 
 
 def module_get_state_size(module: object) -> int | None:
     if not HAS_SLOTS_API:
         return None
-    out = c_ssize_t()
-    _check(_api("PyModule_GetStateSize")(module, addressof(out)), "PyModule_GetStateSize")
-    return out.value
+    out = c_void_p()  # a Py_ssize_t
+    _check(_api("PyModule_GetStateSize")(id(module), addressof(out)), "PyModule_GetStateSize")
+    return signed(out.value)
 
 
 def state_add_module(module: object, def_address: int) -> None:
-    _check(_api("PyState_AddModule")(module, def_address), "PyState_AddModule")
+    _check(_api("PyState_AddModule")(id(module), def_address), "PyState_AddModule")
 
 
 def plain_module(name: str) -> types.ModuleType:
-    mod = _steal(_api("PyModule_NewObject")(name), "PyModule_NewObject")
+    mod = _steal(_api("PyModule_NewObject")(id(name)), "PyModule_NewObject")
     assert isinstance(mod, types.ModuleType)
     return mod
 
@@ -422,11 +428,16 @@ _keep: list[object] = []  # probe definitions: must outlive every module using t
 
 def _static_memory(size: int, data: bytes = b"") -> int:
     """Zeroed memory that lives as long as the process (it plays static C memory), starting
-    with ``data``. Requests up to 256 bytes all get 256: one ctypes array type serves them (each
-    new length makes a type, ~15 us of start-up)."""
-    buffer = (c_uint8 * max(size, 256))(*data)
-    _keep.append(buffer)
-    return addressof(buffer)
+    with ``data``: a bytearray's buffer, locked against resizing by the ctypes view that gives
+    its address (no array type to make)."""
+    buffer = bytearray(max(size, len(data), PTR))
+    buffer[:len(data)] = data
+    view = c_void_p.from_buffer(buffer)  # holds an export of the buffer, and so the buffer
+    _keep.append(view)
+    address: int = addressof(view)
+    if address % PTR:  # pragma: no cover - CPython's allocators align to 16 (8 on 32-bit)
+        raise LayoutError("extrun: got unaligned memory for a C struct; refusing to run")
+    return address
 
 
 def _c_string(data: bytes) -> int:
@@ -495,19 +506,18 @@ def _probe_layout() -> "Layout":
 
 def _probe_slots_module(spec: object) -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
-    PySlot, PyABIInfo = slot_structs()
     noop = _noop_address()
+    abi_info = _pack((1, 1), (1, 0), (2, 0x4 if FREE_THREADED else 0x2),  # PyABIInfo
+                     (4, sys.hexversion), (4, sys.hexversion))
     values = [(100, _c_string(_PROBE_NAME.encode())),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
               (104, noop), (105, noop), (106, noop),  # state traverse/clear/free
               (85, noop),  # Py_mod_exec (never run)
               (110, _c_string(b"token")),  # Py_mod_token
-              (109, PyABIInfo.new(major=1, minor=0, flags=0x4 if FREE_THREADED else 0x2,
-                                  build_version=sys.hexversion, abi_version=sys.hexversion))]
-    slots = PySlot.new(len(values) + 1)  # zeroed: the last one is Py_slot_end
-    for i, (slot_id, value) in enumerate(values):
-        PySlot.write(slots + i * PySlot.size, sl_id=slot_id, sl_value=value)
-    return module_from_slots_and_spec(slots, spec)
+              (109, _static_memory(len(abi_info), abi_info))]  # Py_mod_abi
+    slots = b"".join(_pack((2, slot_id), (2, 0), (4, 0), (8, value)) for slot_id, value in values)
+    address = _static_memory(len(slots) + PYSLOT_SIZE, slots)  # zeroed: then Py_slot_end
+    return module_from_slots_and_spec(address, spec)
 
 
 def verify_layout(layout: "Layout") -> None:

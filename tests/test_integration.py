@@ -204,6 +204,12 @@ def test_loader_class_restored_after_the_run(hooked: str, work: Path) -> None:  
     assert proc.stdout.splitlines()[-1] == "<frozen importlib._bootstrap_external>", proc.stderr
 
 
+def test_collector_running_when_the_target_starts(hooked: str, work: Path) -> None:  # noqa: F811
+    code = "import gc; print('GC', gc.isenabled(), gc.get_freeze_count() > 0)"
+    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{code}")
+    assert proc.stdout.splitlines()[-1] == "GC True False", proc.stdout + proc.stderr
+
+
 def test_multiprocessing_through_the_hook(hooked: str, work: Path) -> None:  # noqa: F811
     proc = py(hooked, work, "-m", "mainprobe", action="mp-spawn")
     assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stderr

@@ -44,6 +44,9 @@ def get_code(loader: object, fullname: str,
     loader_class = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
     if getattr(loader_class.__dict__.get("get_code"), "__name__", None) == "extrun_get_code":
         loader_class.get_code = original  # unless someone replaced it after the hook did
+    from . import _pause_collector
+
+    _pause_collector()  # until the target starts (see extrun/__init__.py)
     return _run_in_main.__code__
 
 

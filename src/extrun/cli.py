@@ -81,6 +81,9 @@ def _run(args: list[str]) -> int:
         _reexec_interactive(target, rest, as_module, strict)
     if not as_module:
         as_module = _looks_like_module(target)
+    from . import _pause_collector
+
+    _pause_collector()  # until the target starts (see extrun/__init__.py)
     from .runner import run_as_main
 
     run_as_main(target, rest, as_module, strict)  # never returns

@@ -22,11 +22,12 @@ import os
 import sys
 import types
 
+from . import _resume_collector
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType, TracebackType
-    from typing import Any
 
     from .definition import Definition
 
@@ -34,11 +35,8 @@ __all__ = ["RunError", "run_module", "run_path"]
 
 
 class RunError(ImportError):
-    """The target cannot be run; the message is one line naming it and the cause."""
-
-
-class _Error(Exception):
-    """runpy's private error for the command line (turned into a one-line exit)."""
+    """The target cannot be run; the message is one line naming it and the cause. The command
+    line also raises it where runpy raises its private ``_Error`` (a one-line exit)."""
 
 
 def _is_extension(spec: machinery.ModuleSpec) -> bool:
@@ -186,6 +184,7 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
 
     spec = _extension_spec(spec)
     d = _check_runnable(spec, strict)
+    _resume_collector()  # module code runs from here on
     loader = spec.loader
     assert loader is not None
     if not d.has_create:
@@ -206,40 +205,6 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
 # --- the Python API: runpy.run_module / runpy.run_path, extended --------------------------
 
 
-class _TempModule:
-    """runpy._TempModule: a module temporarily in sys.modules[name]."""
-
-    def __init__(self, mod_name: str) -> None:
-        self.mod_name = mod_name
-        self.module = types.ModuleType(mod_name)
-        self._saved: list[types.ModuleType | None] = []
-
-    def __enter__(self) -> "_TempModule":
-        self._saved.append(sys.modules.get(self.mod_name))
-        sys.modules[self.mod_name] = self.module
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        saved = self._saved.pop()
-        if saved is not None:
-            sys.modules[self.mod_name] = saved
-        else:
-            del sys.modules[self.mod_name]
-
-
-class _ModifiedArgv0:
-    def __init__(self, value: "Any") -> None:
-        self.value = value
-        self._saved: Any = None
-
-    def __enter__(self) -> None:
-        self._saved = sys.argv[0]
-        sys.argv[0] = self.value
-
-    def __exit__(self, *args: object) -> None:
-        sys.argv[0] = self._saved
-
-
 def _run_details(mod_name: str, spec: machinery.ModuleSpec, code: "CodeType | None",
                  init_globals: dict[str, object] | None, run_name: str, alter_sys: bool,
                  pkg_name: str | None = None, script_name: str | None = None
@@ -251,22 +216,33 @@ def _run_details(mod_name: str, spec: machinery.ModuleSpec, code: "CodeType | No
         _namespace(run_globals, run_name, spec, pkg_name, script_name)
         exec(code, run_globals)
         return run_globals
-    fname = script_name if spec is None else spec.origin
-    with _TempModule(run_name) as temp, _ModifiedArgv0(fname):
+    # runpy's _TempModule and _ModifiedArgv0, written out (two classes cost start-up time)
+    module = types.ModuleType(run_name)
+    saved_module = sys.modules.get(run_name)
+    saved_argv0 = sys.argv[0]
+    sys.modules[run_name] = module
+    sys.argv[0] = script_name if spec is None else spec.origin  # type: ignore[assignment]
+    try:
         if init_globals is not None:
-            temp.module.__dict__.update(init_globals)
+            module.__dict__.update(init_globals)
         if code is not None:
-            _namespace(temp.module.__dict__, run_name, spec, pkg_name, script_name)
-            exec(code, temp.module.__dict__)
-            return temp.module.__dict__.copy()
+            _namespace(module.__dict__, run_name, spec, pkg_name, script_name)
+            exec(code, module.__dict__)
+            return module.__dict__.copy()
 
         def install(created: types.ModuleType) -> None:
             if init_globals is not None:
                 created.__dict__.update(init_globals)
             sys.modules[run_name] = created
 
-        executed = _run_extension(spec, temp.module, run_name, install, pkg_name=pkg_name)
+        executed = _run_extension(spec, module, run_name, install, pkg_name=pkg_name)
         return executed.__dict__.copy()
+    finally:
+        sys.argv[0] = saved_argv0
+        if saved_module is not None:
+            sys.modules[run_name] = saved_module
+        else:
+            del sys.modules[run_name]
 
 
 def run_module(mod_name: str, init_globals: dict[str, object] | None = None,
@@ -411,7 +387,7 @@ def _run_target(run: "Callable[..., object]", *args: object, keep_runpy: bool = 
     """``run(*args)``: the target's execution, whose uncaught exceptions print as python's."""
     try:
         run(*args)
-    except (SystemExit, _Error, RunError):
+    except (SystemExit, RunError):
         raise
     except BaseException:
         _print_as_python(keep_runpy)
@@ -424,14 +400,16 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     try:
         if as_module:
             _set_path0(os.getcwd())  # python -m: the current directory first, then the lookup
-            _, spec, code = _get_module_details(target, _Error)
+            _, spec, code = _get_module_details(target, RunError)
             sys.argv[:] = [spec.origin or target, *args]
             _run_main(spec, code, strict)
         else:
             _run_path_as_main(target, args, strict)
-    except (_Error, RunError) as exc:
+    except RunError as exc:
         sys.stderr.write(f"extrun: {exc}\n")
         raise SystemExit(1) from None
+    finally:
+        _resume_collector()  # if the target never started
     raise SystemExit(0)
 
 
@@ -439,6 +417,7 @@ def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool)
     main = _fresh_main()
     if code is not None:
         _namespace(main.__dict__, "__main__", spec)
+        _resume_collector()
         _run_target(exec, code, main.__dict__)
     else:
         _support_multiprocessing()
@@ -446,94 +425,33 @@ def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool)
 
 
 # --- multiprocessing: spawn and forkserver children re-create an extension __main__ ----------
-#
-# A child re-creates the parent's main module as __mp_main__ with runpy.run_module, which cannot
-# run an extension. The parent adds to the preparation data it pickles for the child an object
-# whose unpickling -- in the child, before prepare() -- installs extrun's _fixup_main_from_name.
 
 
 def _support_multiprocessing() -> None:
+    """Have multiprocessing's spawn/forkserver children re-create an extension ``__main__``
+    (:mod:`extrun._spawn`), patching ``multiprocessing.spawn`` now or, until the program imports
+    it, watching for it at no cost."""
     spawn = sys.modules.get("multiprocessing.spawn")
     if spawn is not None:
-        _patch_parent(spawn)
-    else:  # patch it when the program imports it; until then, cost nothing
-        sys.meta_path.insert(0, _SpawnWatcher())
+        from ._spawn import patch_parent
+
+        patch_parent(spawn)
+    else:
+        sys.meta_path.insert(0, _SPAWN_WATCHER)
 
 
-class _SpawnWatcher:
-    """Finds multiprocessing.spawn with the normal finder, patched once it has executed."""
+def _find_spawn(name: str, path: object = None, target: object = None
+                ) -> machinery.ModuleSpec | None:
+    """A meta path finder's find_spec: multiprocessing.spawn, patched once it has executed."""
+    if name != "multiprocessing.spawn":
+        return None
+    sys.meta_path.remove(_SPAWN_WATCHER)
+    from ._spawn import patched_spec
 
-    def find_spec(self, name: str, path: object = None, target: object = None
-                  ) -> machinery.ModuleSpec | None:
-        if name != "multiprocessing.spawn":
-            return None
-        sys.meta_path.remove(self)
-        spec = machinery.PathFinder.find_spec(name, path)  # type: ignore[arg-type]
-        if spec is not None and spec.loader is not None:
-            spec.loader = _PatchAfterExec(spec.loader)  # type: ignore[assignment]
-        return spec
+    return patched_spec(name, path)
 
 
-class _PatchAfterExec:
-    def __init__(self, loader: object) -> None:
-        self._loader = loader
-
-    def __getattr__(self, name: str) -> object:  # get_source etc., for tracebacks
-        return getattr(self._loader, name)
-
-    def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType | None:
-        return self._loader.create_module(spec)  # type: ignore[attr-defined, no-any-return]
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)  # type: ignore[attr-defined]
-        _patch_parent(module)
-
-
-def _patch_parent(spawn: "Any") -> None:
-    original = spawn.get_preparation_data
-    if getattr(original, "_extrun", False):
-        return
-
-    def get_preparation_data(name: str) -> dict[str, object]:
-        data: dict[str, object] = original(name)
-        data["extrun"] = _ChildSetup()
-        return data
-
-    get_preparation_data._extrun = True  # type: ignore[attr-defined]
-    spawn.get_preparation_data = get_preparation_data
-
-
-class _ChildSetup:
-    def __reduce__(self) -> "tuple[Callable[[], None], tuple[()]]":
-        return _setup_child, ()
-
-
-def _setup_child() -> None:
-    import multiprocessing.spawn as spawn
-
-    original = spawn._fixup_main_from_name  # type: ignore[attr-defined]
-
-    def _fixup_main_from_name(mod_name: str) -> None:
-        """multiprocessing.spawn's, but an extension __main__ is re-created by extrun."""
-        import importlib.util
-
-        current_main = sys.modules["__main__"]
-        if (mod_name == "__main__" or mod_name.endswith(".__main__")
-                or getattr(current_main.__spec__, "name", None) == mod_name):
-            return
-        spec = importlib.util.find_spec(mod_name)
-        if spec is None or not _is_extension(spec):
-            original(mod_name)
-            return
-        spawn.old_main_modules.append(current_main)
-
-        def install(module: types.ModuleType) -> None:
-            sys.modules["__mp_main__"] = module
-
-        executed = _run_extension(spec, types.ModuleType("__mp_main__"), "__mp_main__", install)
-        sys.modules["__main__"] = sys.modules["__mp_main__"] = executed
-
-    spawn._fixup_main_from_name = _fixup_main_from_name  # type: ignore[attr-defined]
+_SPAWN_WATCHER = types.SimpleNamespace(find_spec=_find_spawn)  # a finder with no class to make
 
 
 def run_hooked(spec: machinery.ModuleSpec) -> None:
@@ -547,6 +465,8 @@ def run_hooked(spec: machinery.ModuleSpec) -> None:
         _run_target(_run_extension, spec, sys.modules["__main__"], "__main__", _install_main)
     except RunError as exc:
         sys.exit(f"{sys.executable}: {exc}")
+    finally:
+        _resume_collector()  # if the target never started
 
 
 def _set_path0(entry: str) -> None:
@@ -569,7 +489,7 @@ def _run_path_as_main(path: str, args: list[str], strict: bool) -> None:
     if _importer(absolute) is not None:  # a directory or zip file
         sys.argv[:] = [path, *args]
         _set_path0(absolute)
-        _, spec, code = _get_main_module_details(_Error)
+        _, spec, code = _get_main_module_details(RunError)
         _run_main(spec, code, strict)
         return
     _run_script(path, args)
@@ -616,6 +536,7 @@ def _run_script(path: str, args: list[str]) -> None:
         code = marshal.loads(source[16:])
     else:
         code = compile(source, path, "exec", dont_inherit=True)
+    _resume_collector()
     _run_target(exec, code, main.__dict__, keep_runpy=False)  # python runs a script directly
 
 

@@ -72,9 +72,9 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     for label, cmd in commands.items():
         print(f"{label:8} {med[label] * 1000:6.1f} ms  {' '.join(cmd[1:])}")
-    print(f"ratio extrun/pyequiv: {med['extrun'] / med['pyequiv']:.2f}  (target <= 1.20)")
-    print(f"ratio extrun/import:  {med['extrun'] / med['import']:.2f}")
-    print(f"ratio hooked/pyequiv: {med['hooked'] / med['pyequiv']:.2f}  (python -m, the hook)")
+    print(f"ratio extrun/pyequiv: {med['extrun'] / med['pyequiv']:.3f}  (target <= 1.20)")
+    print(f"ratio extrun/import:  {med['extrun'] / med['import']:.3f}")
+    print(f"ratio hooked/pyequiv: {med['hooked'] / med['pyequiv']:.3f}  (python -m, the hook)")
 
 
 if __name__ == "__main__":

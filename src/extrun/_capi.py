@@ -331,7 +331,6 @@ def c_string(address: int) -> str | None:
 # --- export hooks ---------------------------------------------------------------------------
 
 
-
 def call_hook(address: int) -> int:
     """Call ``PyInit_*``/``PyModExport_*`` with the GIL held; returns the raw pointer (0: NULL).
 
@@ -344,8 +343,7 @@ def call_hook(address: int) -> int:
 
 
 # --- C-API calls ----------------------------------------------------------------------------
-
-
+#
 # Each passes its object arguments by address: the caller's references keep them alive.
 
 

@@ -38,7 +38,7 @@ PyMODINIT_FUNC PyInit_trivial_ext(void) { return PyModuleDef_Init(&def); }
 
 
 def main() -> None:
-    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 40
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else 100
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "trivial_ext.c").write_text(TRIVIAL_C)

@@ -15,6 +15,7 @@ import extrun
 from extrun import integration
 
 from .test_runner import (  # noqa: F401  (work is a fixture)
+    COLLECTOR,
     PYPROBE,
     RUNHOOK,
     assert_runpy_then_runhook,
@@ -205,9 +206,8 @@ def test_loader_class_restored_after_the_run(hooked: str, work: Path) -> None:  
 
 
 def test_collector_running_when_the_target_starts(hooked: str, work: Path) -> None:  # noqa: F811
-    code = "import gc; print('GC', gc.isenabled(), gc.get_freeze_count() > 0)"
-    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{code}")
-    assert proc.stdout.splitlines()[-1] == "GC True False", proc.stdout + proc.stderr
+    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{COLLECTOR}")
+    assert proc.stdout.splitlines()[-1] == "GC True False True", proc.stdout + proc.stderr
 
 
 def test_multiprocessing_through_the_hook(hooked: str, work: Path) -> None:  # noqa: F811

@@ -325,7 +325,11 @@ def test_pip_console_script(work: Path, tmp_path: Path, args: tuple[str, ...], c
         assert report(proc)["is_main"]
 
 
-COLLECTOR = "import gc; print('GC', gc.isenabled(), gc.get_freeze_count() > 0)"
+COLLECTOR = ("import gc\n"  # enabled, nothing frozen, and it does collect
+             "n = gc.get_stats()[0]['collections']\n"
+             "for _ in range(5000): a = []; a.append(a)\n"
+             "print('GC', gc.isenabled(), gc.get_freeze_count() > 0,"
+             " gc.get_stats()[0]['collections'] > n)")
 
 
 @pytest.mark.parametrize("target", [("-m", "mainprobe"), ("-m", "mainprobe_create"),
@@ -336,11 +340,11 @@ def test_collector_running_when_the_target_starts(work: Path, target: tuple[str,
     (work / "gcprobe.py").write_text(COLLECTOR + "\n")
     proc = run(work, *target, action=f"exec:{COLLECTOR}")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[-1] == "GC True False", proc.stdout
+    assert proc.stdout.splitlines()[-1] == "GC True False True", proc.stdout
 
 
 @pytest.mark.parametrize(("before", "expected"), [
-    ("gc.disable()", "GC False False"), ("gc.freeze()", "GC True True")])
+    ("gc.disable()", "GC False False False"), ("gc.freeze()", "GC True True True")])
 def test_collector_state_of_the_program_left_alone(work: Path, before: str,
                                                    expected: str) -> None:
     """A collector the program disabled stays disabled; objects it froze stay frozen."""

@@ -287,6 +287,14 @@ def test_multiprocessing_children_recreate_extension_main(work: Path, method: st
     assert "CHILD EXIT 0" in proc.stdout
 
 
+def test_multiprocessing_imported_before_the_target(work: Path) -> None:
+    """multiprocessing.spawn already imported when the extension starts: patched at once."""
+    code = ("import sys, multiprocessing.spawn; sys.argv[1:] = ['run', '-m', 'mainprobe']; "
+            "from extrun.cli import main; main()")
+    proc = run(work, "-c", code, native=True, action="mp-spawn")
+    assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_interactive(work: Path) -> None:
     proc = run(work, "-i", "-m", "mainprobe", stdin="print('I', __name__, increment())\n")
     assert "I __main__ 3" in proc.stdout, proc.stderr

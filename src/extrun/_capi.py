@@ -443,79 +443,73 @@ def _c_string(data: bytes) -> int:
     return _static_memory(len(data) + 1, data)
 
 
-def _noop_address() -> int:
-    """A C function the probe's state hooks point to: ``PyErr_Occurred``.
-
-    The probe only needs them non-NULL (the layout is every word a definition makes differ from
-    a plain module), and never runs them: a probe module is never executed, so its state stays
-    NULL and CPython calls no state hook of a module with m_size > 0 and no state. Were one ever
-    called, this one takes no arguments (the C calling conventions CPython supports let a callee
-    ignore extra ones), changes nothing and answers 0 ("success") while no exception is set.
-    A ctypes callback would do as well but costs ~0.1 ms of start-up to create.
-    """
-    return dlsym(_PROCESS, "PyErr_Occurred")
-
-
-_PROBE_NAME = "_extrun_probe"
+# The probe's state hooks point to a C function, PyErr_Occurred. The probe only needs them
+# non-NULL (the layout is every word a definition makes differ from a plain module), and never
+# runs them: a probe module is never executed, so its state stays NULL and CPython calls no state
+# hook of a module with m_size > 0 and no state. Were one ever called, this one takes no arguments
+# (the C calling conventions CPython supports let a callee ignore extra ones), changes nothing
+# and answers 0 ("success") while no exception is set. A ctypes callback would do as well but
+# costs ~0.1 ms of start-up to create.
+_NOOP = dlsym(_PROCESS, "PyErr_Occurred")
+_PROBE_SPEC = types.SimpleNamespace(name="_extrun_probe")  # CPython reads only a spec's name
+_PROBE_NAME = _c_string(_PROBE_SPEC.name.encode())
 
 
 def _probe_def(size: int, with_hooks: bool) -> int:
     """A static PyModuleDef with the given m_size and, optionally, state hooks."""
-    hooks = _noop_address() if with_hooks else None
-    return PyModuleDef.new(m_name=_c_string(_PROBE_NAME.encode()),
-                           m_doc=_c_string(b"extrun layout probe"), m_size=size,
-                           m_traverse=hooks, m_clear=hooks, m_free=hooks)
+    hooks = _NOOP if with_hooks else None
+    return PyModuleDef.new(m_name=_PROBE_NAME, m_doc=_c_string(b"extrun layout probe"),
+                           m_size=size, m_traverse=hooks, m_clear=hooks, m_free=hooks)
 
 
 def _words(obj: object) -> list[int]:
+    """Every word of a module object."""
     base = id(obj)
     return [word(base + off) for off in range(0, types.ModuleType.__basicsize__, PTR)]
 
 
-def _differing(a: object, b: object) -> set[int]:
-    """Offsets (after the object header, except md_dict) of words that differ."""
-    skip = {types.ModuleType.__dictoffset__}
-    return {i * PTR for i, (x, y) in enumerate(zip(_words(a), _words(b), strict=True))
-            if x != y and i * PTR >= HEAD and i * PTR not in skip}
+def _differing(a: list[int], b: list[int]) -> set[int]:
+    """Offsets (after the object header, except md_dict) of the words that differ."""
+    skip = types.ModuleType.__dictoffset__
+    return {i * PTR for i, (x, y) in enumerate(zip(a, b, strict=True))
+            if x != y and i * PTR >= HEAD and i * PTR != skip}
 
 
 def _probe_layout() -> "Layout":
-    spec = types.SimpleNamespace(name=_PROBE_NAME)
     def_a = _probe_def(0x5EED0, with_hooks=True)
-    made = module_from_def_and_spec(def_a, spec)
-    plain = plain_module(spec.name)
-    made_ones = [made]
+    made = [module_from_def_and_spec(def_a, _PROBE_SPEC)]
     if HAS_SLOTS_API:  # a module created from a slot array also carries its exec function
-        made_ones.append(_probe_slots_module(spec))
-    words = sorted(set().union(*(_differing(m, plain) for m in made_ones)))
-    tokens = [off for off in words if word(id(made) + off) == def_a]
+        made.append(_probe_slots_module())
+    plain = _words(plain_module(_PROBE_SPEC.name))
+    made_words = [_words(m) for m in made]
+    words = sorted(set().union(*(_differing(m, plain) for m in made_words)))
+    tokens = [off for off in words if made_words[0][off // PTR] == def_a]
     if len(tokens) != 1:
         raise LayoutError(f"extrun: found {len(tokens)} words holding the definition in a "
                           "module object; refusing to run")
     masks = []
     for off in words:
         changed = 0
-        for m in made_ones:
-            changed |= word(id(m) + off) ^ word(id(plain) + off)
+        for m in made_words:
+            changed |= m[off // PTR] ^ plain[off // PTR]
         mask = sum(0xFF << shift for shift in range(0, 8 * PTR, 8) if changed >> shift & 0xFF)
-        masks.append((off, mask, word(id(plain) + off) & mask))
+        masks.append((off, mask, plain[off // PTR] & mask))
     return Layout(tuple(words), tokens[0], tuple(masks))
 
 
-def _probe_slots_module(spec: object) -> object:
+def _probe_slots_module() -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
-    noop = _noop_address()
     abi_info = _pack((1, 1), (1, 0), (2, 0x4 if FREE_THREADED else 0x2),  # PyABIInfo
                      (4, sys.hexversion), (4, sys.hexversion))
-    values = [(100, _c_string(_PROBE_NAME.encode())),  # Py_mod_name
+    values = [(100, _PROBE_NAME),  # Py_mod_name
               (102, 0x5EED2),  # Py_mod_state_size
-              (104, noop), (105, noop), (106, noop),  # state traverse/clear/free
-              (85, noop),  # Py_mod_exec (never run)
+              (104, _NOOP), (105, _NOOP), (106, _NOOP),  # state traverse/clear/free
+              (85, _NOOP),  # Py_mod_exec (never run)
               (110, _c_string(b"token")),  # Py_mod_token
               (109, _static_memory(len(abi_info), abi_info))]  # Py_mod_abi
     slots = b"".join(_pack((2, slot_id), (2, 0), (4, 0), (8, value)) for slot_id, value in values)
     address = _static_memory(len(slots) + PYSLOT_SIZE, slots)  # zeroed: then Py_slot_end
-    return module_from_slots_and_spec(address, spec)
+    return module_from_slots_and_spec(address, _PROBE_SPEC)
 
 
 def verify_layout(layout: "Layout") -> None:
@@ -526,20 +520,18 @@ def verify_layout(layout: "Layout") -> None:
     one CPython created: ``PyModule_GetDef`` finds the def and ``PyModule_ExecDef`` allocates the
     state. Raises :class:`LayoutError` rather than ever writing with a wrong layout.
     """
-    spec = types.SimpleNamespace(name=_PROBE_NAME)
     def_b = _probe_def(24, with_hooks=False)
-    made = module_from_def_and_spec(def_b, spec)
-    plain = plain_module(spec.name)
+    made = module_from_def_and_spec(def_b, _PROBE_SPEC)
     base = types.ModuleType.__basicsize__
     words = set(layout.words)
     if (not words or any(off < HEAD or off + PTR > base or off % PTR for off in words)
             or layout.token not in words or types.ModuleType.__dictoffset__ in words):
         raise LayoutError(f"extrun: {layout} is not a possible module object layout here")
-    extra = _differing(made, plain) - words
+    extra = _differing(_words(made), _words(plain_module(_PROBE_SPEC.name))) - words
     if extra or word(id(made) + layout.token) != def_b:
         raise LayoutError(f"extrun: {layout} does not match a module created by CPython "
                           f"(unexplained words at {sorted(extra)}); refusing to run")
-    target = plain_module(spec.name)
+    target = plain_module(_PROBE_SPEC.name)
     _swap(made, target, layout)
     if module_get_def(target) != def_b or module_get_def(made) != 0:
         raise LayoutError("extrun: a module given the definition's words does not report it; "

@@ -119,19 +119,14 @@ def _get_main_module_details(error: type[Exception] = ImportError
 _SETS_CACHED = sys.version_info < (3, 15)  # 3.15's runpy and scripts no longer set __cached__
 
 
-def _namespace(run_globals: dict[str, object], mod_name: str, spec: machinery.ModuleSpec | None,
-               pkg_name: str | None = None, script_name: str | None = None) -> None:
-    """runpy._run_code's dunders."""
-    if spec is None:
-        loader, fname, cached = None, script_name, None
-    else:
-        loader, fname, cached = spec.loader, spec.origin, spec.cached
-        if pkg_name is None:
-            pkg_name = spec.parent
-    run_globals.update(__name__=mod_name, __file__=fname, __doc__=None, __loader__=loader,
-                       __package__=pkg_name, __spec__=spec)
+def _namespace(run_globals: dict[str, object], mod_name: str, spec: machinery.ModuleSpec,
+               pkg_name: str | None = None) -> None:
+    """runpy._run_code's dunders (a spec always: scripts are runpy's or _run_script's)."""
+    run_globals.update(__name__=mod_name, __file__=spec.origin, __doc__=None,
+                       __loader__=spec.loader, __spec__=spec,
+                       __package__=spec.parent if pkg_name is None else pkg_name)
     if _SETS_CACHED:
-        run_globals["__cached__"] = cached
+        run_globals["__cached__"] = spec.cached
 
 
 # --- extension modules ----------------------------------------------------------------------
@@ -205,15 +200,14 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
 # --- the Python API: runpy.run_module / runpy.run_path, extended --------------------------
 
 
-def _run_details(mod_name: str, spec: machinery.ModuleSpec, code: "CodeType | None",
+def _run_details(spec: machinery.ModuleSpec, code: "CodeType | None",
                  init_globals: dict[str, object] | None, run_name: str, alter_sys: bool,
-                 pkg_name: str | None = None, script_name: str | None = None
-                 ) -> dict[str, object]:
+                 pkg_name: str | None = None) -> dict[str, object]:
     if code is not None and not alter_sys:
         run_globals: dict[str, object] = {}
         if init_globals is not None:
             run_globals.update(init_globals)
-        _namespace(run_globals, run_name, spec, pkg_name, script_name)
+        _namespace(run_globals, run_name, spec, pkg_name)
         exec(code, run_globals)
         return run_globals
     # runpy's _TempModule and _ModifiedArgv0, written out (two classes cost start-up time)
@@ -221,12 +215,12 @@ def _run_details(mod_name: str, spec: machinery.ModuleSpec, code: "CodeType | No
     saved_module = sys.modules.get(run_name)
     saved_argv0 = sys.argv[0]
     sys.modules[run_name] = module
-    sys.argv[0] = script_name if spec is None else spec.origin  # type: ignore[assignment]
+    sys.argv[0] = spec.origin  # type: ignore[assignment]
     try:
         if init_globals is not None:
             module.__dict__.update(init_globals)
         if code is not None:
-            _namespace(module.__dict__, run_name, spec, pkg_name, script_name)
+            _namespace(module.__dict__, run_name, spec, pkg_name)
             exec(code, module.__dict__)
             return module.__dict__.copy()
 
@@ -256,7 +250,7 @@ def run_module(mod_name: str, init_globals: dict[str, object] | None = None,
     mod_name, spec, code = _get_module_details(mod_name)
     if run_name is None:
         run_name = mod_name
-    return _run_details(mod_name, spec, code, init_globals, run_name, alter_sys or code is None)
+    return _run_details(spec, code, init_globals, run_name, alter_sys or code is None)
 
 
 def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] | None = None,
@@ -269,7 +263,7 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
     path = os.fsdecode(path_name)
     if _is_library(path):
         spec = _library_spec(path)
-        return _run_details(spec.name, spec, None, init_globals, run_name, True, pkg_name)
+        return _run_details(spec, None, init_globals, run_name, True, pkg_name)
     from pkgutil import get_importer
 
     if get_importer(path) is None:  # a source or compiled file: runpy's own case
@@ -278,8 +272,8 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
         return runpy.run_path(path, init_globals, run_name)
     sys.path.insert(0, path)
     try:
-        mod_name, spec, code = _get_main_module_details()
-        return _run_details(mod_name, spec, code, init_globals, run_name, True, pkg_name)
+        _, spec, code = _get_main_module_details()
+        return _run_details(spec, code, init_globals, run_name, True, pkg_name)
     finally:
         if path in sys.path:
             sys.path.remove(path)

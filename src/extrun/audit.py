@@ -111,12 +111,11 @@ def environment_roots() -> list[tuple[str, str]]:
     return out
 
 
-def _distributions() -> dict[str, tuple[str, str]]:
-    """Real path of every installed file -> (distribution name, version)."""
+def _distributions(suffixes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Real path of every installed extension library -> (distribution name, version)."""
     from importlib.metadata import distributions
 
     index: dict[str, tuple[str, str]] = {}
-    suffixes = extension_suffixes()
     for dist in distributions():
         name = dist.metadata["Name"] or "?"
         for file in dist.files or ():
@@ -135,7 +134,7 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
     items: list[dict[str, str]] = []
     wheel_records: list[dict[str, object]] = []
     if not targets:
-        index = _distributions()
+        index = _distributions(suffixes)
         for root, label in environment_roots():
             for module, path in _walk(root, suffixes):
                 dist = index.get(os.path.realpath(path))

@@ -28,6 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType, TracebackType
+    from typing import Any
 
     from .definition import Definition
 
@@ -48,9 +49,8 @@ def _get_module_details(mod_name: str, error: type[Exception] = ImportError
     """runpy._get_module_details, but an extension module gives (name, spec, None)."""
     import importlib.util
 
-    kwargs = {"name": mod_name} if issubclass(error, ImportError) else {}
     if mod_name.startswith("."):
-        raise error("Relative module names not supported", **kwargs)
+        raise error("Relative module names not supported", **_error_name(error, mod_name))
     pkg_name, _, _ = mod_name.rpartition(".")
     if pkg_name:
         try:
@@ -73,31 +73,44 @@ def _get_module_details(mod_name: str, error: type[Exception] = ImportError
               f"({type(ex).__name__}: {ex})"
         if mod_name.endswith(".py"):
             msg += f". Try using '{mod_name[:-3]}' instead of '{mod_name}' as the module name."
-        raise error(msg, **kwargs) from ex
+        raise error(msg, **_error_name(error, mod_name)) from ex
     if spec is None:
-        raise error(f"No module named {mod_name}", **kwargs)
+        raise error(f"No module named {mod_name}", **_error_name(error, mod_name))
     if spec.submodule_search_locations is not None:
         if mod_name == "__main__" or mod_name.endswith(".__main__"):
-            raise error("Cannot use package as __main__ module", **kwargs)
+            raise error("Cannot use package as __main__ module", **_error_name(error, mod_name))
         try:
             return _get_module_details(mod_name + ".__main__", error)
         except error as e:
             if mod_name not in sys.modules:
                 raise
             raise error(f"{e}; {mod_name!r} is a package and cannot be directly executed",
-                        **kwargs) from None
+                        **_error_name(error, mod_name)) from None
     loader = spec.loader
     if loader is None:
-        raise error(f"{mod_name!r} is a namespace package and cannot be executed", **kwargs)
+        raise error(f"{mod_name!r} is a namespace package and cannot be executed",
+                    **_error_name(error, mod_name))
     if _is_extension(spec):
         return mod_name, spec, None
     try:
         code = loader.get_code(mod_name)  # type: ignore[attr-defined]
     except ImportError as e:
-        raise error(format(e), **kwargs) from e
+        raise error(format(e), **_error_name(error, mod_name)) from e
     if code is None:
-        raise error(f"No code object available for {mod_name}", **kwargs)
+        raise error(f"No code object available for {mod_name}", **_error_name(error, mod_name))
     return mod_name, spec, code
+
+
+def _error_name(error: type[Exception], name: str) -> dict[str, str]:
+    """``{"name": name}`` where this interpreter's runpy sets ``ImportError.name`` on its lookup
+    errors (a fix of 2026, gh-149117, in 3.13 and 3.14 patch releases too): asked of runpy
+    itself, so that every release matches its own."""
+    if not issubclass(error, ImportError):
+        return {}
+    import runpy
+
+    sets_name = "kwargs" in runpy._get_module_details.__code__.co_varnames  # type: ignore[attr-defined]
+    return {"name": name} if sets_name else {}
 
 
 def _get_main_module_details(error: type[Exception] = ImportError
@@ -110,7 +123,8 @@ def _get_main_module_details(error: type[Exception] = ImportError
         return _get_module_details(main_name)
     except ImportError as exc:
         if main_name in str(exc):
-            raise error(f"can't find {main_name!r} module in {sys.path[0]!r}") from exc
+            raise error(f"can't find {main_name!r} module in {sys.path[0]!r}",
+                        **_error_name(error, main_name)) from exc
         raise
     finally:
         sys.modules[main_name] = saved_main
@@ -202,7 +216,9 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
 
 def _run_details(spec: machinery.ModuleSpec, code: "CodeType | None",
                  init_globals: dict[str, object] | None, run_name: str, alter_sys: bool,
-                 pkg_name: str | None = None) -> dict[str, object]:
+                 pkg_name: str | None = None, argv0: object = None) -> dict[str, object]:
+    """runpy's ``_run_module_code``: ``sys.argv[0]`` is ``argv0`` (runpy.run_path's own
+    argument, for a directory or zip file) or else the module's origin."""
     if code is not None and not alter_sys:
         run_globals: dict[str, object] = {}
         if init_globals is not None:
@@ -215,7 +231,7 @@ def _run_details(spec: machinery.ModuleSpec, code: "CodeType | None",
     saved_module = sys.modules.get(run_name)
     saved_argv0 = sys.argv[0]
     sys.modules[run_name] = module
-    sys.argv[0] = spec.origin  # type: ignore[assignment]
+    sys.argv[0] = spec.origin if argv0 is None else argv0  # type: ignore[call-overload]
     try:
         if init_globals is not None:
             module.__dict__.update(init_globals)
@@ -266,17 +282,19 @@ def run_path(path_name: str | os.PathLike[str], init_globals: dict[str, object] 
         return _run_details(spec, None, init_globals, run_name, True, pkg_name)
     from pkgutil import get_importer
 
-    if get_importer(path) is None:  # a source or compiled file: runpy's own case
+    if get_importer(path_name) is None:  # a source or compiled file: runpy's own case
         import runpy
 
-        return runpy.run_path(path, init_globals, run_name)
-    sys.path.insert(0, path)
+        return runpy.run_path(path_name, init_globals, run_name)  # type: ignore[arg-type]
+    # runpy puts the argument itself on sys.path and in sys.argv[0]; from 3.12 decoded first
+    entry: Any = path if sys.version_info >= (3, 12) else path_name
+    sys.path.insert(0, entry)
     try:
         _, spec, code = _get_main_module_details()
-        return _run_details(spec, code, init_globals, run_name, True, pkg_name)
+        return _run_details(spec, code, init_globals, run_name, True, pkg_name, entry)
     finally:
-        if path in sys.path:
-            sys.path.remove(path)
+        if entry in sys.path:
+            sys.path.remove(entry)
 
 
 def _is_library(path: str) -> bool:

@@ -139,7 +139,11 @@ class Definition:
 
 def read_definition(hook: Hook) -> "Definition":
     """Call the hook and describe what it returned, raising as CPython's loader does."""
-    result = _capi.call_hook(hook.address)  # an exception the hook raised propagates as is
+    try:
+        result = _capi.call_hook(hook.address)
+    except BaseException as exc:
+        _raise_as_cpython(hook, exc)
+        raise
     unicode, short = encoded_name(hook.name)
     if hook.kind == "export":
         if not result:
@@ -156,6 +160,31 @@ def read_definition(hook: Hook) -> "Definition":
     if unicode:
         raise SystemError(f"initialization of {short} did not return PyModuleDef")
     return _from_singlephase(hook, result, short)
+
+
+def _raise_as_cpython(hook: Hook, exc: BaseException) -> None:
+    """The hook left an exception set. CPython raises it as is if the hook returned NULL, and
+    ``SystemError("... raised unreported exception")`` from it if the hook returned a value;
+    ctypes drops the value in both cases, so only CPython's importer can tell them apart. It
+    is asked (``_imp.create_dynamic``, which calls the hook again and checks its result itself):
+    if it says "unreported", that is raised; otherwise (the hook returned NULL, or it failed
+    or succeeded differently the second time) the first exception goes on. Only a hook that
+    already failed is ever called twice."""
+    if not isinstance(exc, Exception):
+        return  # KeyboardInterrupt, SystemExit: nothing to learn
+    import _imp
+    import importlib.machinery as machinery
+
+    spec = machinery.ModuleSpec(hook.name, None, origin=hook.path)
+    try:
+        module = _imp.create_dynamic(spec)
+    except SystemError as native:
+        if "raised unreported exception" in str(native):
+            raise native from native.__cause__  # CPython's own (3.11: no cause; 3.12+: exc)
+    except BaseException:
+        return
+    else:
+        del module  # a hook that failed once and then did not: the first failure stands
 
 
 def _fill_from_moduledef(d: "Definition", address: int) -> int:

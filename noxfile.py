@@ -4,8 +4,8 @@
     nox -s "tests-3.15"      # one interpreter
     bash .ci/run             # what CI runs: fetches the interpreters, then all sessions
 
-Interpreters: the machine's python3.11, Debian's debug build python3.11-dbg, and 3.13/3.14/3.15
-(``../shared/pythons/get-python``, put on PATH by .ci/run).
+Interpreters: the machine's python3.11, Debian's debug build python3.11-dbg, 3.13/3.14/3.15 and
+the free-threaded 3.13t (``../shared/pythons/get-python``, put on PATH by .ci/run).
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ nox.options.error_on_missing_interpreters = False
 nox.options.reuse_existing_virtualenvs = True  # local runs; .ci/run starts clean
 nox.options.sessions = ["tests", "lint"]
 
-PYTHONS = ["3.11", "python3.11-dbg", "3.13", "3.14", "3.15"]
+PYTHONS = ["3.11", "python3.11-dbg", "3.13", "3.14", "3.15", "3.13t"]
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    session.install(".[test]")
+    # binary wheels first: the newest mypy has none for free-threaded builds yet (its source
+    # build needs the network for Rust crates); an older one has
+    session.install("--prefer-binary", ".[test]")
     for package in ("markupsafe", "msgpack", "rpds-py", "pybind11"):  # as .[realworld], but
         # from binary wheels only: a package without one for this interpreter is skipped
         session.run("python", "-m", "pip", "install", "-q", "--only-binary", ":all:", package,

@@ -19,8 +19,11 @@ def test_layout_is_derived_and_verified() -> None:
 
 @pytest.mark.skipif(sys.version_info >= (3, 15), reason="3.15 replaced md_def (PEP 793)")
 def test_layout_up_to_314_is_md_def_after_md_dict() -> None:
-    # The design notes' measurement: md_def right after md_dict.
-    assert _capi.LAYOUT.words == (types.ModuleType.__dictoffset__ + _capi.PTR,)
+    # The design notes' measurement: md_def right after md_dict; on free-threaded builds also
+    # md_gil, the module object's last member
+    md_def = types.ModuleType.__dictoffset__ + _capi.PTR
+    md_gil = types.ModuleType.__basicsize__ - _capi.PTR
+    assert _capi.LAYOUT.words == ((md_def, md_gil) if _capi.FREE_THREADED else (md_def,))
 
 
 @pytest.mark.skipif(sys.version_info < (3, 15), reason="3.15 module object layout")

@@ -113,11 +113,15 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(work: Path, *args: str, native: bool = False, action: str = "",
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        stdin: str | None = None, native_flags: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` (``native``) or ``python -m extrun run ARGS``; with ``native_flags``,
+    ARGS starts with two interpreter options (e.g. ``-X gil=1``) given to python itself."""
+    flags, args = (list(args[:2]), args[2:]) if native_flags else ([], args)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(work / "hooks")]),
                RUNHOOK_ACTION=action)
     env.pop("PYTHONINSPECT", None)
-    cmd = [sys.executable, *args] if native else [sys.executable, "-m", "extrun", "run", *args]
+    cmd = ([sys.executable, *flags, *args] if native
+           else [sys.executable, *flags, "-m", "extrun", "run", *args])
     return subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, input=stdin,
                           timeout=60)
 
@@ -392,5 +396,7 @@ def test_run_path_is_lean(work: Path, tmp_path: Path) -> None:
         extra = (set(ast.literal_eval(ours.stdout)) - set(ast.literal_eval(python.stdout))
                  - set(ast.literal_eval(native.stdout)))
         assert all(_ours(m) for m in extra), (target, extra)
-    proc = run(work, "-m", "mainprobe", action="mods")  # what an extension target has loaded
+    # what an extension target has loaded; -X gil=1: on a free-threaded build, printing the
+    # warning that the undeclared mainprobe enables the GIL loads linecache and re, natively too
+    proc = run(work, "-X", "gil=1", "-m", "mainprobe", action="mods", native_flags=True)
     assert "MODS ['_ctypes']" in proc.stdout, proc.stdout + proc.stderr

@@ -118,6 +118,7 @@ _SIGNATURES: "dict[str, tuple[Any, ...]]" = {
     "PyModule_GetDef": (c_void_p, c_void_p),
     "PyModule_GetState": (c_void_p, c_void_p),
     "PyState_AddModule": (c_int, c_void_p, c_void_p),
+    "PyState_FindModule": (c_void_p, c_void_p),
     "PyModule_FromSlotsAndSpec": (c_void_p, c_void_p, c_void_p),  # 3.15+
     "PyModule_Exec": (c_int, c_void_p),  # 3.15+
     "PyModule_GetStateSize": (c_int, c_void_p, c_void_p),  # 3.15+
@@ -388,6 +389,12 @@ def module_get_state_size(module: object) -> int | None:
 
 
 def state_add_module(module: object, def_address: int) -> None:
+    """Register a single-phase module for ``PyState_FindModule``, as CPython's importer does
+    (with its private ``_PyState_AddModule``). The public function aborts the process ("module
+    ... already added") if the module is registered already, as a hook that calls it itself
+    leaves it; then there is nothing to do."""
+    if _api("PyState_FindModule")(def_address) == id(module):
+        return
     _check(_api("PyState_AddModule")(id(module), def_address), "PyState_AddModule")
 
 
@@ -455,11 +462,19 @@ _PROBE_SPEC = types.SimpleNamespace(name="_extrun_probe")  # CPython reads only 
 _PROBE_NAME = _c_string(_PROBE_SPEC.name.encode())
 
 
+# From 3.13 the probe also declares Py_mod_gil = Py_MOD_GIL_NOT_USED (slot 4, accepted by
+# 3.15 too): on free-threaded builds a module object keeps it (md_gil), so the derived layout
+# includes that word and a module given a definition gets its GIL declaration with it.
+_GIL_SLOTS = (PyModuleDef_Slot.new(2, slot=4, value=1) if VERSION >= (3, 13) else None)
+
+
 def _probe_def(size: int, with_hooks: bool) -> int:
-    """A static PyModuleDef with the given m_size and, optionally, state hooks."""
+    """A static PyModuleDef with the given m_size and, optionally, state hooks (and, from
+    3.13, a ``Py_mod_gil`` slot)."""
     hooks = _NOOP if with_hooks else None
     return PyModuleDef.new(m_name=_PROBE_NAME, m_doc=_c_string(b"extrun layout probe"),
-                           m_size=size, m_traverse=hooks, m_clear=hooks, m_free=hooks)
+                           m_size=size, m_traverse=hooks, m_clear=hooks, m_free=hooks,
+                           m_slots=_GIL_SLOTS)
 
 
 def _words(obj: object) -> list[int]:
@@ -505,6 +520,7 @@ def _probe_slots_module() -> object:
               (102, 0x5EED2),  # Py_mod_state_size
               (104, _NOOP), (105, _NOOP), (106, _NOOP),  # state traverse/clear/free
               (85, _NOOP),  # Py_mod_exec (never run)
+              (87, 1),  # Py_mod_gil = Py_MOD_GIL_NOT_USED
               (110, _c_string(b"token")),  # Py_mod_token
               (109, _static_memory(len(abi_info), abi_info))]  # Py_mod_abi
     slots = b"".join(_pack((2, slot_id), (2, 0), (4, 0), (8, value)) for slot_id, value in values)

@@ -59,12 +59,15 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
 
     def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType:
         name = _spec_name(spec)
-        d = definition_for(name, self.path)
-        if d.kind == SINGLE_PHASE:
-            return _single_phase_module(d, name, self.path)
-        module = _create(d, spec)
-        if sys.flags.verbose:
-            print(f"extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
+        if _capi.FREE_THREADED:
+            module = _create_as_cpython(spec)
+        else:
+            d = definition_for(name, self.path)
+            if d.kind == SINGLE_PHASE:
+                return _single_phase_module(d, name, self.path)
+            module = _create(d, spec)
+        if sys.flags.verbose:  # importlib's _verbose_message
+            print(f"# extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
         return module  # type: ignore[return-value]
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -105,9 +108,26 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
 
 def _create(d: Definition, spec: machinery.ModuleSpec) -> object:
     """CPython's create phase for a multi-phase definition or a 3.15 slot array."""
+    if _capi.FREE_THREADED:
+        return _create_as_cpython(spec)
     if d.kind == SLOTS:
         return _capi.module_from_slots_and_spec(d.address, spec)
     return _capi.module_from_def_and_spec(d.address, spec)
+
+
+def _create_as_cpython(spec: machinery.ModuleSpec) -> object:
+    """The create phase by CPython's own importer (``_imp.create_dynamic``), on free-threaded
+    builds: there it enables the GIL around the module's initialisation and keeps it enabled
+    unless the module declares ``Py_mod_gil = Py_MOD_GIL_NOT_USED`` (or, single-phase, calls
+    ``PyUnstable_Module_SetGIL``), with its RuntimeWarning, honouring ``-X gil``. Those steps
+    (``_PyEval_EnableGILTransient``, ``_PyImport_CheckGILForModule``) are private and not
+    exported; this is their one public route, and it makes the GIL CPython's by construction.
+    Single-phase modules then use CPython's own extension cache too."""
+    import _imp
+    from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
+
+    # as importlib calls it, so that CPython's warning names the same frame as for an import
+    return _call_with_frames_removed(_imp.create_dynamic, spec)
 
 
 def _exec_created(module: object) -> None:

@@ -400,3 +400,23 @@ def test_run_path_is_lean(work: Path, tmp_path: Path) -> None:
     # warning that the undeclared mainprobe enables the GIL loads linecache and re, natively too
     proc = run(work, "-X", "gil=1", "-m", "mainprobe", action="mods", native_flags=True)
     assert "MODS ['_ctypes']" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("mp_export_null", "initialization of mp_export_null failed without raising an exception"),
+    ("mp_export_unreported", "initialization of mp_export_unreported raised unreported exception"),
+    ("mp_export_uninitialized", "init function of mp_export_uninitialized returned "
+                                "uninitialized object"),
+])
+def test_broken_hook_is_one_line(tmp_path: Path, name: str, message: str) -> None:
+    """A library whose export hook fails CPython's checks: one line, CPython's message, exit 1
+    (as python's own exit status for a failed import); no traceback through extrun."""
+    shutil.copy(build("multiphase"), tmp_path / f"{name}{EXT_SUFFIX}")
+    env = dict(os.environ, PYTHONPATH=SRC)
+    native = subprocess.run([sys.executable, "-c", f"import {name}"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env)
+    assert native.stderr.splitlines()[-1] == f"SystemError: {message}"
+    for target in (["-m", name], [f"{name}{EXT_SUFFIX}"]):
+        proc = subprocess.run([sys.executable, "-m", "extrun", "run", *target],
+                              capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert (proc.returncode, proc.stderr) == (1, f"extrun: {message}\n")

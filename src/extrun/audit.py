@@ -41,8 +41,12 @@ def static_record(module: str, path: str, data: bytes | None = None) -> dict[str
     r["inferred"] = True
     try:
         defined, imported = dynamic_symbols(path, data)
-    except (OSError, ImportError, ValueError, IndexError) as exc:
+    except (OSError, ImportError) as exc:
         r.update(status="error", reason=f"cannot read its symbols: {exc}")
+        return r
+    except Exception as exc:
+        r.update(status="error", reason=f"cannot read its symbols: malformed ELF file "
+                 f"({type(exc).__name__}: {exc})".replace("\n", " "))
         return r
     u, short = encoded_name(module)
     if f"PyModExport{u}_{short}" in defined:
@@ -174,6 +178,9 @@ def _distribution_modules(name: str, suffixes: tuple[str, ...]) -> list[dict[str
     return items
 
 
+_MAX_MEMBER = 1 << 30  # a wheel member claiming more is not read (a zip bomb, or no library)
+
+
 def wheel(path: str) -> list[dict[str, object]]:
     """Static records of every extension module in a wheel file (any Python version's)."""
     import zipfile
@@ -181,8 +188,16 @@ def wheel(path: str) -> list[dict[str, object]]:
     name, _, rest = os.path.basename(path).partition("-")
     version = rest.partition("-")[0]
     records = []
-    with zipfile.ZipFile(path) as z:
-        for member in sorted(z.namelist()):
+    try:
+        z = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        r = _base(name, path)
+        r.update(status="error", inferred=True, reason=f"cannot read the wheel: {exc}",
+                 location=path, distribution=name, version=version)
+        return [r]
+    with z:
+        for info in sorted(z.infolist(), key=lambda i: i.filename):
+            member = info.filename
             base = member.rsplit("/", 1)[-1]
             if not (base.endswith((".so", ".pyd")) and ".data/" not in member):
                 continue
@@ -191,7 +206,20 @@ def wheel(path: str) -> list[dict[str, object]]:
             module = ".".join([*package, stem])
             if not all(p.isidentifier() for p in module.split(".")):
                 continue
-            r = static_record(module, f"{path}!{member}", z.read(member))
+            if info.file_size > _MAX_MEMBER:
+                r = _base(module, f"{path}!{member}")
+                r.update(status="error", inferred=True, reason=f"the wheel says it holds "
+                         f"{info.file_size} bytes, more than extrun reads ({_MAX_MEMBER})")
+            else:
+                try:
+                    data = z.read(member)
+                except Exception as exc:
+                    data = None
+                    r = _base(module, f"{path}!{member}")
+                    r.update(status="error", inferred=True,
+                             reason=f"cannot read it from the wheel: {type(exc).__name__}: {exc}")
+                if data is not None:
+                    r = static_record(module, f"{path}!{member}", data)
             r.update(location=path, distribution=name, version=version)
             records.append(r)
     return records

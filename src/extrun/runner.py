@@ -169,6 +169,8 @@ def _check_runnable(spec: machinery.ModuleSpec, strict: bool) -> "Definition":
             raise
         raise RunError(f"cannot load {spec.name} from {spec.origin}: {exc}", name=spec.name,
                        path=spec.origin) from None
+    except SystemError as exc:  # the hook's result failed CPython's checks: a broken library
+        raise RunError(str(exc), name=spec.name, path=spec.origin) from None
     if d.kind == SINGLE_PHASE:
         raise RunError(f"cannot run {spec.name} ({spec.origin}) as __main__: it uses "
                        "single-phase initialization; port it to multi-phase initialization "

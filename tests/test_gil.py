@@ -88,6 +88,8 @@ def _report(load: str, name: str, path: str, xoptions: list[str]) -> list[object
 @pytest.mark.parametrize("way", [w for w in LOADS if not w.startswith("native")])
 def test_gil_as_native(libraries: dict[str, str], way: str, name: str,
                        xoptions: list[str]) -> None:
+    if xoptions == ["-X", "gil=0"] and "t" not in sys.abiflags and sys.version_info >= (3, 13):
+        pytest.skip("a default build refuses -X gil=0 (3.13+: a fatal error)")
     if way.startswith(("run", "exec_in")) and name not in MULTI_PHASE:
         pytest.skip("single-phase modules cannot be executed in a module or run")
     path = libraries[name]
@@ -111,3 +113,78 @@ def test_free_threaded_gil_facts(libraries: dict[str, str]) -> None:
                         "without the GIL. To override this behavior and keep the GIL disabled "
                         "(at your own risk), run with PYTHON_GIL=0 or -Xgil=0."]]
     assert free == [False, False, False, []]
+
+
+# --- the free_threading verdict against what importing the module really does ------------
+
+REALITY = """
+import importlib, sys
+name = sys.argv[1]
+parent = name.rpartition(".")[0]
+if parent:
+    importlib.import_module(parent)
+before = sys._is_gil_enabled()
+importlib.import_module(name)
+print(before, sys._is_gil_enabled())
+"""
+
+
+def _importable_extensions() -> list[tuple[str, str]]:
+    """(module, path) of every extension module this interpreter can import: lib-dynload and
+    site-packages (the real packages of .[realworld], numpy where installed)."""
+    from extrun import audit
+
+    items, _ = audit.collect([])
+    return [(i["module"], i["path"]) for i in items
+            if i["location"] in ("stdlib", "site-packages")]
+
+
+@pytest.mark.skipif("t" not in sys.abiflags, reason="needs a free-threaded build")
+def test_verdict_is_what_import_does(libraries: dict[str, str]) -> None:
+    """Every importable extension module (lib-dynload, the fixtures, installed packages): the
+    audit's free_threading verdict is True exactly when importing it, in a fresh process,
+    leaves the GIL disabled."""
+    from extrun import inspection
+
+    modules = [*_importable_extensions(), *((n, p) for n, p in libraries.items())]
+    records = inspection.inspect_all([{"module": m, "path": p} for m, p in modules], jobs=2)
+    checked, skipped, wrong = 0, [], []
+    for (name, path), record in zip(modules, records, strict=True):
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(path)) if name in libraries else None
+        proc = subprocess.run([sys.executable, "-W", "ignore", "-c", REALITY, name],
+                              capture_output=True, text=True, env=env, timeout=120)
+        if proc.returncode or record["status"] != "ok":
+            skipped.append(f"{name}: cannot be imported or inspected here")
+            continue
+        before, after = proc.stdout.split()
+        if before == "True":  # its package already enabled the GIL: this import tells nothing
+            skipped.append(f"{name}: its package enabled the GIL")
+            continue
+        checked += 1
+        if record["free_threading"] != (after == "False"):
+            wrong.append(f"{name}: verdict {record['free_threading']}, GIL after import {after}")
+    print(f"free_threading verdicts checked against import: {checked} agree of {checked}; "
+          f"{len(skipped)} not checkable: {skipped}")
+    assert not wrong, wrong
+    assert checked >= 20
+
+
+def test_fail_on_gil_names_every_module(tmp_path: object, libraries: dict[str, str]) -> None:
+    """--fail-on gil names each module that would enable the GIL, however many there are."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    for n in range(12):
+        (root / f"pkg{n}").mkdir()
+        (root / f"pkg{n}" / "__init__.py").write_text("")
+        for name in ("gil_used", "gil_free"):
+            shutil.copy(libraries[name], root / f"pkg{n}" / os.path.basename(libraries[name]))
+    proc = subprocess.run([sys.executable, "-m", "extrun", "audit", str(root), "--fail-on", "gil"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=SRC))
+    # gil_free's slot exists from 3.13's headers on: built for 3.11, it declares nothing
+    flagged = ["gil_free", "gil_used"] if sys.version_info < (3, 13) else ["gil_used"]
+    expected = [f"pkg{n}.{m}" for n in sorted(range(12), key=str) for m in flagged]
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"extrun audit: {len(expected)} module(s) gil: {', '.join(expected)}")

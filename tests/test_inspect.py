@@ -141,7 +141,31 @@ def test_audit_environment_labels_stdlib() -> None:
     records = json.loads(proc.stdout)["modules"]
     stdlib = [m for m in records if m["location"] == "stdlib"]
     assert stdlib and all(m["inferred"] for m in stdlib)
-    assert {m["location"] for m in records} <= {"stdlib", "site-packages"}
+    assert {m["location"] for m in records} <= {"stdlib", "site-packages", ".pth", "PYTHONPATH"}
+
+
+def test_audit_environment_is_what_sys_path_imports(tmp_path: Path) -> None:
+    """Modules on PYTHONPATH and in directories a .pth file adds (editable installs) are part
+    of the environment, labelled so; a module shadowed by an earlier entry is not importable
+    and not listed."""
+    lib = build("multiphase")
+    env_dir, pth_dir, site_dir = tmp_path / "env", tmp_path / "pth", tmp_path / "site"
+    for d in (env_dir, pth_dir, site_dir):
+        d.mkdir()
+    shutil.copy(lib, env_dir / f"mp_good{EXT_SUFFIX}")
+    shutil.copy(lib, pth_dir / f"mp_good{EXT_SUFFIX}")  # shadowed by PYTHONPATH's
+    shutil.copy(lib, pth_dir / f"mp_plain{EXT_SUFFIX}")
+    (site_dir / "editable.pth").write_text(f"{pth_dir}\n")
+    code = ("import site, sys; site.addsitedir(sys.argv.pop(1)); from extrun.cli import main; "
+            "sys.exit(main(['audit', '--json', '--static']))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(env_dir)]))
+    proc = subprocess.run([sys.executable, "-c", code, str(site_dir)], capture_output=True,
+                          text=True, env=env)
+    records = {(r["module"], r["path"]): r["location"]
+               for r in json.loads(proc.stdout)["modules"]}
+    ours = {k: v for k, v in records.items() if k[1].startswith(str(tmp_path))}
+    assert ours == {("mp_good", str(env_dir / f"mp_good{EXT_SUFFIX}")): "PYTHONPATH",
+                    ("mp_plain", str(pth_dir / f"mp_plain{EXT_SUFFIX}")): ".pth"}
 
 
 def test_static_agrees_with_loading(tree: Path) -> None:

@@ -358,3 +358,25 @@ def test_testmultiphase_meth_state_access_in_main_like_module(testmultiphase: st
 def test_pickle_from_executed_module(testmultiphase: str, clean_modules: None) -> None:
     m = load(testmultiphase, "_testmultiphase")
     assert pickle.loads(pickle.dumps(m.foo)) is m.foo
+
+
+def test_verbose_message_as_importlib(multiphase: str) -> None:
+    """python -v: the same line importlib prints for an extension module, "# " prefix included."""
+    import os
+    import subprocess
+
+    src = os.path.dirname(os.path.dirname(extrun.__file__))
+    lines = {}
+    for how in ("importlib.machinery.ExtensionFileLoader", "extrun.ExtensionLoader"):
+        code = (f"import importlib.machinery, importlib.util, extrun\n"
+                f"loader = {how}('mp_good', {multiphase!r})\n"
+                "spec = importlib.util.spec_from_loader('mp_good', loader)\n"
+                "loader.exec_module(importlib.util.module_from_spec(spec))\n")
+        proc = subprocess.run([sys.executable, "-v", "-c", code], capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONPATH=src))
+        lines[how] = [ln for ln in proc.stderr.splitlines()
+                      if ln.startswith("# extension module 'mp_good'")]
+    assert lines["extrun.ExtensionLoader"] == lines["importlib.machinery.ExtensionFileLoader"]
+    assert lines["extrun.ExtensionLoader"] == [
+        f"# extension module 'mp_good' loaded from {multiphase!r}",
+        f"# extension module 'mp_good' executed from {multiphase!r}"]

@@ -420,3 +420,34 @@ def test_broken_hook_is_one_line(tmp_path: Path, name: str, message: str) -> Non
         proc = subprocess.run([sys.executable, "-m", "extrun", "run", *target],
                               capture_output=True, text=True, cwd=tmp_path, env=env)
         assert (proc.returncode, proc.stderr) == (1, f"extrun: {message}\n")
+
+
+def test_c_target_exception_through_console_script_has_header(work: Path, tmp_path: Path) -> None:
+    """An exception raised by an extension's C code (no Python frame of its own), run through
+    pip's console script: python's header and one frame, as `python -c "import x"` prints."""
+    shutil.copy(build("multiphase"), work / f"mp_exec_raise{EXT_SUFFIX}")
+    script = tmp_path / "extrun"
+    script.write_text(CONSOLE_SCRIPT)
+    quiet = ("-W", "ignore::RuntimeWarning")  # free-threaded: that mp_exec_raise enables the GIL
+    proc = run(work, *quiet, str(script), "run", "-m", "mp_exec_raise", native=True)
+    native = run(work, *quiet, "-c", "import mp_exec_raise", native=True)
+    assert proc.returncode == native.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0] == native.stderr.splitlines()[0] == "Traceback (most recent call last):"
+    assert lines[-1] == native.stderr.splitlines()[-1] == "RuntimeError: bad exec function"
+    assert "extrun" not in "".join(lines[1:-1]).replace(str(script), "")
+
+
+def test_pyc_script_loader_is_sourceless(work: Path, tmp_path: Path) -> None:
+    """`python s.pyc` gives __main__ a SourcelessFileLoader (a source file a SourceFileLoader)."""
+    import py_compile
+
+    source = tmp_path / "s.py"
+    source.write_text("print(type(__loader__).__name__, __loader__.name, __loader__.path == "
+                      "__file__)\n")
+    pyc = py_compile.compile(str(source), cfile=str(tmp_path / "s.pyc"))
+    for target in (pyc, str(source)):
+        native = run(work, target, native=True)
+        ours = run(work, target)
+        assert ours.stdout == native.stdout and native.returncode == 0, ours.stderr
+    assert run(work, pyc).stdout.startswith("SourcelessFileLoader __main__ True")

@@ -414,12 +414,13 @@ class LayoutError(ImportError):
 class Layout:
     """Offsets (from a module object's start) of the words a definition sets on a module."""
 
-    __slots__ = ("plain", "token", "words")
+    __slots__ = ("gil", "plain", "token", "words")
 
     def __init__(self, words: tuple[int, ...], token: int,
-                 plain: "tuple[tuple[int, int, int], ...]" = ()) -> None:
+                 plain: "tuple[tuple[int, int, int], ...]" = (), gil: int | None = None) -> None:
         self.words = words  # every word that differs between a def-created and a plain module
         self.token = token  # the word holding the def (md_def up to 3.14, md_token on 3.15)
+        self.gil = gil  # free-threaded builds: md_gil, the module's Py_mod_gil declaration
         # (offset, mask of the bytes a definition sets, their value in a plain module): a word
         # may hold a one-byte flag next to padding CPython never initialises
         self.plain = plain
@@ -509,7 +510,15 @@ def _probe_layout() -> "Layout":
             changed |= m[off // PTR] ^ plain[off // PTR]
         mask = sum(0xFF << shift for shift in range(0, 8 * PTR, 8) if changed >> shift & 0xFF)
         masks.append((off, mask, plain[off // PTR] & mask))
-    return Layout(tuple(words), tokens[0], tuple(masks))
+    gil = None
+    if FREE_THREADED:  # md_gil: the one other word that holds the probe's Py_MOD_GIL_NOT_USED
+        gils = [off for off in words if off != tokens[0] and made_words[0][off // PTR] == 1
+                and plain[off // PTR] == 0]
+        if len(gils) != 1:
+            raise LayoutError(f"extrun: found {len(gils)} words holding Py_mod_gil in a module "
+                              "object of this free-threaded build; refusing to run")
+        gil = gils[0]
+    return Layout(tuple(words), tokens[0], tuple(masks), gil)
 
 
 def _probe_slots_module() -> object:
@@ -569,6 +578,14 @@ def _swap(a: object, b: object, layout: "Layout") -> None:
 
 LAYOUT = _probe_layout()
 verify_layout(LAYOUT)
+
+
+def module_gil(module: object) -> int | None:
+    """A free-threaded build's md_gil of ``module`` (0 ``Py_MOD_GIL_USED``, 1 ``NOT_USED``):
+    what CPython's importer reads after a module's initialisation; None on other builds."""
+    if LAYOUT.gil is None or type(module) is not types.ModuleType:
+        return None
+    return word(id(module) + LAYOUT.gil)
 
 
 def is_plain(module: object) -> bool:

@@ -1,9 +1,10 @@
 """``extrun inspect`` and ``extrun audit``: what extension modules declare, one or all of them.
 
-``audit`` finds every extension module of the running environment (site-packages and the
-standard library's lib-dynload, each labelled), or of given directories, installed
-distributions or wheel files, inspects them in parallel worker processes (crash-isolated, with
-a per-module timeout) and reports them grouped by distribution, with a summary. ``--static``
+``audit`` finds every extension module of the running environment (every one importable from
+``sys.path``: the standard library, site-packages, ``PYTHONPATH``, directories ``.pth`` files
+add; each labelled), or of given directories, installed distributions or wheel files, inspects
+them in parallel worker processes (crash-isolated, with a per-module timeout) and reports them
+grouped by distribution, with a summary. ``--static``
 never executes anything of the libraries: it infers the init kind from the C-API functions a
 library imports (ELF dynamic symbols), so it also works on wheels that are not installed and on
 other Python versions' libraries.
@@ -96,22 +97,39 @@ def _walk(root: str, suffixes: tuple[str, ...]) -> Iterator[tuple[str, str]]:
 
 
 def environment_roots() -> list[tuple[str, str]]:
-    """(directory, label) of the standard library's lib-dynload and every site-packages."""
+    """(directory, label) of every ``sys.path`` directory an import can find modules in, in
+    import order: ``stdlib`` (the standard library, its lib-dynload), ``site-packages`` (every
+    site directory, the user's included), ``PYTHONPATH``, or ``.pth`` (a directory a ``.pth``
+    file added, as editable installs do). ``sys.path[0]`` is left out: it is the directory of
+    the script that runs the audit (or the current one), not part of the environment."""
     import site
+    import sysconfig
 
-    # lib-dynload is where the import system finds the standard library's extension modules
-    roots = [(p, "stdlib") for p in sys.path if os.path.basename(p) == "lib-dynload"]
-    sites = list(site.getsitepackages())
+    def real(path: str) -> str:
+        return os.path.realpath(path or os.curdir)
+
+    sites = set(map(real, site.getsitepackages()))
     if site.ENABLE_USER_SITE:
-        sites.append(site.getusersitepackages())
-    roots += [(s, "site-packages") for s in sites]
+        sites.add(real(site.getusersitepackages()))
+    paths = sysconfig.get_paths()
+    stdlib = {real(paths["stdlib"]), real(paths["platstdlib"])}
+    from_env = {real(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
     seen: set[str] = set()
     out = []
-    for path, label in roots:
-        real = os.path.realpath(path)
-        if os.path.isdir(real) and real not in seen:
-            seen.add(real)
-            out.append((path, label))
+    for path in sys.path[1:]:
+        where = real(path)
+        if where in seen or not os.path.isdir(where):
+            continue
+        seen.add(where)
+        if where in sites:
+            label = "site-packages"
+        elif where in stdlib or os.path.dirname(where) in stdlib:  # lib-dynload is inside
+            label = "stdlib"
+        elif where in from_env:
+            label = "PYTHONPATH"
+        else:
+            label = ".pth"
+        out.append((path, label))
     return out
 
 
@@ -139,8 +157,12 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
     wheel_records: list[dict[str, object]] = []
     if not targets:
         index = _distributions(suffixes)
+        found: set[str] = set()
         for root, label in environment_roots():
             for module, path in _walk(root, suffixes):
+                if module in found:  # shadowed by an earlier sys.path entry: not importable
+                    continue
+                found.add(module)
                 dist = index.get(os.path.realpath(path))
                 items.append({"module": module, "path": path, "location": label,
                               "distribution": dist[0] if dist else "",
@@ -349,8 +371,9 @@ def audit_main(args: list[str]) -> int:
     failed = [c for c in opts.fail_on if any(FAIL_CONDITIONS[c](r) for r in records)]
     for condition in failed:
         names = [str(r["module"]) for r in records if FAIL_CONDITIONS[condition](r)]
-        print(f"extrun audit: {len(names)} module(s) {condition}: {', '.join(names[:10])}"
-              f"{' ...' if len(names) > 10 else ''}", file=sys.stderr)
+        # every name: "which dependency re-enables the GIL?" is answered by the whole list
+        print(f"extrun audit: {len(names)} module(s) {condition}: {', '.join(names)}",
+              file=sys.stderr)
     return 1 if failed else 0
 
 

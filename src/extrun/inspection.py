@@ -89,12 +89,18 @@ def from_definition(d: Definition) -> dict[str, object]:
     )
     sets_gil = False
     if d.kind == "single-phase":
-        from .elf import dynamic_symbols
+        from . import _capi
 
-        try:  # a single-phase module declares GIL-freedom at run time, with this function
-            sets_gil = "PyUnstable_Module_SetGIL" in dynamic_symbols(d.path)[1]
-        except (OSError, ImportError, ValueError):
-            sets_gil = False
+        declared = _capi.module_gil(d.module)
+        if declared is not None:  # free-threaded: what the module's init really declared
+            sets_gil = declared == 1
+        else:  # elsewhere, whether its binary can: a single-phase module declares it at run
+            from .elf import dynamic_symbols  # time, with this function
+
+            try:
+                sets_gil = "PyUnstable_Module_SetGIL" in dynamic_symbols(d.path)[1]
+            except Exception:
+                sets_gil = False
     main, sub, ft, reasons = verdicts(d.kind, d.multiple_interpreters, d.gil, sets_gil)
     if d.kind == "single-phase":
         reasons.insert(0, "reading it ran its initialisation (a single-phase hook is the init)")

@@ -9,6 +9,7 @@ The C API itself validates slots and runs create/exec, so errors are CPython's o
 
 # `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
 # importlib.machinery.__path__, whose module __getattr__ imports warnings (0.5 ms at start-up)
+import _thread
 import importlib.machinery as machinery
 import sys
 import types
@@ -26,13 +27,21 @@ _definitions: dict[tuple[str, str], Definition] = {}
 _single_phase_copies: dict[tuple[str, str], dict[str, object]] = {}
 
 
+# One lock for the caches: a single-phase hook must run once however many threads ask at once
+# (free-threaded builds run them in parallel). Re-entrant: a hook may load another module.
+_lock = _thread.RLock()
+
+
 def definition_for(name: str, path: str) -> Definition:
     """The definition module ``name`` exports from ``path`` (cached per library and name)."""
     key = (path, name)
     d = _definitions.get(key)
     if d is None:
-        d = _read_single_phase_aware(name, path)
-        _definitions[key] = d
+        with _lock:
+            d = _definitions.get(key)
+            if d is None:
+                d = _read_single_phase_aware(name, path)
+                _definitions[key] = d
     return d
 
 
@@ -64,7 +73,8 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
         else:
             d = definition_for(name, self.path)
             if d.kind == SINGLE_PHASE:
-                return _single_phase_module(d, name, self.path)
+                with _lock:
+                    return _single_phase_module(d, name, self.path)
             module = _create(d, spec)
         if sys.flags.verbose:  # importlib's _verbose_message
             print(f"# extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
@@ -73,6 +83,9 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
     def exec_module(self, module: types.ModuleType) -> None:
         """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition."""
         _exec_created(module)
+        if sys.flags.verbose:
+            print(f"# extension module {self.name!r} executed from {self.path!r}",
+                  file=sys.stderr)
 
     def exec_in_module(self, spec: machinery.ModuleSpec, module: types.ModuleType) -> None:
         """Run the definition's exec phase on an existing module object (PEP 547).

@@ -368,10 +368,11 @@ def _without_extrun_frames(tb: "TracebackType | None", keep_runpy: bool
         return entries[0]  # extrun's own exception
     launcher = [e for e in entries[:first] if keep_runpy
                 and e.tb_frame.f_code.co_filename in ("<frozen runpy>", _runpy_file())]
-    kept = [*launcher, *entries[end:], None]
+    kept = [*launcher, *entries[end:]] or entries[:1]  # one frame at least: python prints
+    kept.append(None)  # the "Traceback (most recent call last):" header only with one
     for i in range(len(kept) - 1):
         kept[i].tb_next = kept[i + 1]  # type: ignore[union-attr]
-    return kept[0]
+    return kept[0]  # type: ignore[return-value]
 
 
 def _runpy_file() -> str | None:
@@ -541,10 +542,12 @@ def _run_script(path: str, args: list[str]) -> None:
     _set_path0(os.path.dirname(os.path.realpath(path)))  # as CPython's sys.path[0]
     main = _fresh_main()
     path = os.path.abspath(path)  # CPython makes the script's path absolute
-    main.__dict__.update(__file__=path, __loader__=machinery.SourceFileLoader("__main__", path))
+    compiled = source[:4] == _pyc_magic()  # CPython's maybe_pyc_file, then its loader class
+    loader = (machinery.SourcelessFileLoader if compiled else machinery.SourceFileLoader)
+    main.__dict__.update(__file__=path, __loader__=loader("__main__", path))
     if _SETS_CACHED:
         main.__dict__["__cached__"] = None
-    if source[:4] == _pyc_magic():
+    if compiled:
         import marshal
 
         code = marshal.loads(source[16:])

@@ -368,11 +368,12 @@ def _without_extrun_frames(tb: "TracebackType | None", keep_runpy: bool
         return entries[0]  # extrun's own exception
     launcher = [e for e in entries[:first] if keep_runpy
                 and e.tb_frame.f_code.co_filename in ("<frozen runpy>", _runpy_file())]
-    kept = [*launcher, *entries[end:]] or entries[:1]  # one frame at least: python prints
-    kept.append(None)  # the "Traceback (most recent call last):" header only with one
-    for i in range(len(kept) - 1):
-        kept[i].tb_next = kept[i + 1]  # type: ignore[union-attr]
-    return kept[0]  # type: ignore[return-value]
+    # one frame at least: python prints the "Traceback (most recent call last):" header only
+    # with one
+    kept = [*launcher, *entries[end:]] or entries[:1]
+    for i, entry in enumerate(kept):
+        entry.tb_next = kept[i + 1] if i + 1 < len(kept) else None
+    return kept[0]
 
 
 def _runpy_file() -> str | None:

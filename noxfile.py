@@ -22,9 +22,9 @@ PYTHONS = ["3.11", "python3.11-dbg", "3.13", "3.14", "3.15", "3.13t"]
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    # binary wheels first: the newest mypy has none for free-threaded builds yet (its source
-    # build needs the network for Rust crates); an older one has
-    session.install("--prefer-binary", ".[test]")
+    # ast-serialize (the newest mypy's) has no wheel for free-threaded builds and its source
+    # build fetches Rust crates: from wheels only, so pip picks a mypy that needs none there
+    session.install("--prefer-binary", "--only-binary", "ast-serialize", ".[test]")
     extra = ("numpy",) if session.python == "3.13t" else ()  # free-threaded verdicts, checked
     for package in ("markupsafe", "msgpack", "rpds-py", "pybind11", *extra):  # .[realworld],
         # but from binary wheels only: a package without one for this interpreter is skipped

@@ -262,11 +262,14 @@ def test_extension_exit_codes(work: Path) -> None:
 
 def assert_runpy_then_runhook(ours: str, python: str) -> None:
     """``ours`` (an extension target's traceback) is as python prints a -m target's: the same
-    two runpy frames as ``python`` (a Python -m target's), then the target's own code."""
+    two runpy frames as ``python`` (a Python -m target's), then the target's module frame
+    (its library, line 1, as a Python target's file), then the Python code it called."""
     frames = [ln for ln in ours.splitlines() if ln.startswith("  File ")]
     runpy_frames = [ln for ln in python.splitlines() if ln.startswith("  File ")][:2]
     assert frames[:2] == runpy_frames and "runpy" in runpy_frames[0]  # frozen or not (debug)
-    assert len(frames) == 3 and "runhook.py" in frames[2] and "extrun" not in ours
+    assert len(frames) == 4 and "extrun" not in ours
+    assert frames[2].endswith(f'{EXT_SUFFIX}", line 1, in <module>') and "mainprobe" in frames[2]
+    assert "runhook.py" in frames[3]
 
 
 def test_extension_traceback_without_extrun_frames(work: Path) -> None:

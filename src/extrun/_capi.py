@@ -358,12 +358,19 @@ def module_from_slots_and_spec(slots_address: int, spec: object) -> object:
                   "PyModule_FromSlotsAndSpec")
 
 
-def module_exec_def(module: object, def_address: int) -> None:
-    _check(_api("PyModule_ExecDef")(id(module), def_address), "PyModule_ExecDef")
+def _direct(function: "Any", *args: object) -> "Any":
+    return function(*args)
 
 
-def module_exec(module: object) -> None:
-    _check(_api("PyModule_Exec")(id(module)), "PyModule_Exec")
+def module_exec_def(module: object, def_address: int, call: "Any" = _direct) -> None:
+    """``PyModule_ExecDef``, called as ``call(function, *args)``: the Python frame the module's
+    code then runs under (see :func:`extrun.loader.module_frame`)."""
+    _check(call(_api("PyModule_ExecDef"), id(module), def_address), "PyModule_ExecDef")
+
+
+def module_exec(module: object, call: "Any" = _direct) -> None:
+    """``PyModule_Exec`` (3.15), called as :func:`module_exec_def` is."""
+    _check(call(_api("PyModule_Exec"), id(module)), "PyModule_Exec")
 
 
 def module_add_functions(module: object, methods_address: int) -> None:

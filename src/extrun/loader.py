@@ -18,6 +18,10 @@ from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
 from .hooks import find_hook, module_name_from_path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ["ExtensionLoader", "definition_for", "load", "load_all", "spec_for"]
 
 # (path, name) -> Definition. Multi-phase hooks are pure, so this only saves work; for
@@ -81,8 +85,11 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
         return module  # type: ignore[return-value]
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition."""
-        _exec_created(module)
+        """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition;
+        from importlib's own frame, as CPython calls it (warnings are attributed alike)."""
+        from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
+
+        _exec_created(module, _call_with_frames_removed)
         if sys.flags.verbose:
             print(f"# extension module {self.name!r} executed from {self.path!r}",
                   file=sys.stderr)
@@ -116,7 +123,7 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
             _capi.module_add_functions(module, d.methods_address)
         if d.doc is not None:
             module.__doc__ = d.doc
-        _exec_created(module)
+        _exec_created(module, module_frame(module, self.path))
 
 
 def _create(d: Definition, spec: machinery.ModuleSpec) -> object:
@@ -143,16 +150,35 @@ def _create_as_cpython(spec: machinery.ModuleSpec) -> object:
     return _call_with_frames_removed(_imp.create_dynamic, spec)
 
 
-def _exec_created(module: object) -> None:
-    """``exec_builtin_or_dynamic``: skip non-modules, modules without a def and executed ones."""
+def _exec_created(module: object, call: "Callable[..., object]") -> None:
+    """``exec_builtin_or_dynamic``: skip non-modules, modules without a def and executed ones.
+    ``call(function, *args)`` calls the C function (see :func:`module_frame`)."""
     if not isinstance(module, types.ModuleType) or _capi.module_get_state(module):
         return
     if _capi.HAS_SLOTS_API:
-        _capi.module_exec(module)
+        _capi.module_exec(module, call)
         return
     def_address = _capi.module_get_def(module)
     if def_address:
-        _capi.module_exec_def(module, def_address)
+        _capi.module_exec_def(module, def_address, call)
+
+
+def _call(function: "Callable[..., object]", *args: object) -> object: return function(*args)
+
+
+def module_frame(module: types.ModuleType, path: str) -> "Callable[..., object]":
+    """A ``call(function, *args)`` whose frame stands for an extension module's own code while
+    extrun executes it for the user (``exec_in_module``, running it): file its library, line 1,
+    ``<module>``, globals naming the module. Warnings its code raises are attributed to it, as a
+    script's top level (so a ``__main__``'s show, and ``-W error`` raises them), tracebacks show
+    it as the module's frame, and a debugger stops there first (pdb waits for a line of its
+    target's file). Not the module's own dict as globals: a tracer that follows frames whose
+    globals have a ``__file__`` (trace) would count lines of a binary file and fail reading it.
+    """
+    code = _call.__code__.replace(co_filename=path, co_name="<module>", co_qualname="<module>",
+                                  co_firstlineno=1)
+    namespace = {"__name__": module.__name__, "__builtins__": __builtins__}
+    return types.FunctionType(code, namespace)  # one line, line 1: see _call
 
 
 def _single_phase_module(d: Definition, name: str, path: str) -> types.ModuleType:

@@ -191,7 +191,7 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
     gets a new module instead, with the same dunders, passed to ``install`` before it executes.
     Returns the module that was executed.
     """
-    from .loader import _exec_created
+    from .loader import _exec_created, module_frame
 
     spec = _extension_spec(spec)
     d = _check_runnable(spec, strict)
@@ -209,7 +209,8 @@ def _run_extension(spec: machinery.ModuleSpec, module: types.ModuleType, run_nam
     _namespace(created.__dict__, run_name, spec, pkg_name)
     if install is not None:
         install(created)
-    _exec_created(created)
+    assert spec.origin is not None
+    _exec_created(created, module_frame(created, spec.origin))
     return created
 
 

@@ -174,35 +174,56 @@ def test_nothing_of_extrun_imported_for_other_targets(hooked: str, work: Path,  
 
 
 GET_CODE = """
-import sys, runpy, importlib.machinery as m
+import sys, importlib.machinery as m
 print(m.ExtensionFileLoader.get_code(m.ExtensionFileLoader('mainprobe', sys.argv[1]), 'mainprobe'))
-try:
-    runpy.run_module('mainprobe')
-except ImportError as exc:
-    print(exc)
 print(sorted(n for n in sys.modules if n.startswith('extrun')))
 """
 
 
 def test_other_askers_get_the_original_answer(hooked: str, work: Path) -> None:  # noqa: F811
     """In a `python -m` run of a Python module, whoever asks an extension loader for code
-    (runpy.run_module included) gets CPython's answer."""
+    directly (not through runpy) gets CPython's answer."""
     (work / "askcode.py").write_text(GET_CODE)
     lib = str(next(work.glob("mainprobe.*")))
     proc = py(hooked, work, "-m", "askcode", lib)
-    assert proc.stdout == (
-        "None\nNo code object available for mainprobe\n['extrun', 'extrun._startup']\n")
+    assert proc.stdout == "None\n['extrun', 'extrun._startup']\n", proc.stderr
 
 
-RESTORED = """
-import _frozen_importlib_external as m
-print(m.ExtensionFileLoader.__dict__['get_code'].__code__.co_filename)
+RUN_MODULE = """
+import runpy, sys
+ns = runpy.run_module('mainprobe', run_name='__main__')
+print('NS', ns['__name__'], ns['__file__'] == ns['__spec__'].origin, 'increment' in ns)
+try:
+    runpy.run_module('sp_basic')
+except ImportError as exc:
+    print('ERR', type(exc).__name__, exc)
 """
 
 
-def test_loader_class_restored_after_the_run(hooked: str, work: Path) -> None:  # noqa: F811
-    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{RESTORED}")
-    assert proc.stdout.splitlines()[-1] == "<frozen importlib._bootstrap_external>", proc.stderr
+def test_runpy_run_module_runs_extensions(hooked: str, work: Path) -> None:  # noqa: F811
+    """Any runpy.run_module lookup of an extension module is answered (cProfile's, profile's,
+    a program's own): it runs, and its namespace is what run_module returns; a module that
+    cannot run is an ImportError for the caller."""
+    (work / "runmod.py").write_text(RUN_MODULE)
+    proc = py(hooked, work, "-m", "runmod")
+    assert proc.returncode == 0, proc.stderr
+    assert report(proc)["name"] == "__main__"
+    assert "NS __main__ True True" in proc.stdout
+    assert "ERR RunError cannot run sp_basic" in proc.stdout
+
+
+STILL_PATCHED = """
+import sys, _frozen_importlib_external as m
+print(m.ExtensionFileLoader.get_code.__name__,
+      m.ExtensionFileLoader('mainprobe', sys.argv[0]).get_code('mainprobe'))
+"""
+
+
+def test_patch_stays_for_the_run(hooked: str, work: Path) -> None:  # noqa: F811
+    """After the target started the patch stays (so the program's own runpy lookups are
+    answered), and direct askers still get the original answer."""
+    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{STILL_PATCHED}")
+    assert proc.stdout.splitlines()[-1] == "extrun_get_code None", proc.stderr
 
 
 def test_collector_running_when_the_target_starts(hooked: str, work: Path) -> None:  # noqa: F811

@@ -4,13 +4,15 @@ The hook's .pth line (:data:`extrun.integration.PTH_LINE`), for ``python -m ...`
 ``python DIR`` only, replaces ``ExtensionFileLoader.get_code`` -- which answers None, hence
 runpy's "No code object available" -- with a function that imports this module when it is
 called, which happens only when something asks an extension loader for code. Nothing of extrun
-is imported for any other target.
+is imported for any other target. ``extrun run`` puts the same patch in place (:func:`install`).
 
-:func:`get_code` answers with code that runs the extension through extrun's runner only when
-the asker is ``runpy._run_module_as_main`` looking up the target of this process (as CPython
-calls it for ``-m`` and directories); by then runpy has imported the parent packages, set
-``sys.argv[0]`` and ``__main__``'s attributes exactly as for Python code. Every other caller
-gets the original answer. Kept small: it is imported at the start of every such run.
+:func:`get_code` answers runpy's lookups (``runpy._get_module_details``) with code that runs
+the extension through extrun's runner: for ``runpy._run_module_as_main`` (``-m``, directories)
+as the process's ``__main__``, for anyone else who asks runpy (``runpy.run_module``, and so
+cProfile and profile; pdb, trace) in the namespace that code is executed in. By then runpy has
+imported the parent packages and set the namespace's attributes exactly as for Python code.
+Whoever else asks an extension loader for code gets the original answer. Kept small: it is
+imported at the start of every such run.
 """
 
 
@@ -22,32 +24,69 @@ if TYPE_CHECKING:
     from types import CodeType, FrameType
 
 
-def _run_in_main() -> None:
-    """The code runpy is given: ``_run_code`` executes it with ``__main__``'s namespace as its
-    globals, where it has just set ``__spec__`` to the target's. A function's code object rather
-    than ``compile()``: the first ``compile()`` in a process builds the ``ast`` module's types
-    (~0.7 ms)."""
-    __import__("extrun.runner", fromlist=["_"]).run_hooked(__spec__)
+def _run_as_main() -> None:
+    """The code runpy's ``_run_module_as_main`` is given (``python -m EXT``, ``python DIR``):
+    ``_run_code`` executes it with ``__main__``'s namespace as its globals, where it has just set
+    ``__spec__`` to the target's. A function's code object rather than ``compile()``: the first
+    ``compile()`` in a process builds the ``ast`` module's types (~0.7 ms)."""
+    __import__("extrun.runner", fromlist=["_"]).run_hooked(__spec__, globals(), True)
+
+
+def _run_in_namespace() -> None:
+    """The code any other runpy lookup is given (``runpy.run_module``, and so cProfile and
+    profile; pdb and trace, which call ``runpy._get_module_details`` and execute the code in a
+    namespace of their own): the extension runs in the namespace it is executed in."""
+    __import__("extrun.runner", fromlist=["_"]).run_hooked(__spec__, globals(), False)
+
+
+def _for_library(code: "CodeType", path: str) -> "CodeType":
+    """``code`` as the library's own: its file name is the library's path (trace takes it for
+    ``sys.argv[0]`` and ``__file__``, pdb for the file to stop in), and it has no line numbers,
+    so that tracers see no line of a binary file (trace would fail reading it for its report);
+    the extension's own frame (``loader.module_frame``) is where pdb stops."""
+    units = len(code.co_code) // 2
+    table = bytearray()
+    while units:  # location entries "no location" (code 15), 1-8 code units each
+        n = min(units, 8)
+        table.append(0x80 | 15 << 3 | n - 1)
+        units -= n
+    return code.replace(co_filename=path, co_linetable=bytes(table))
 
 
 def get_code(loader: object, fullname: str,
              original: "Callable[[object, str], CodeType | None]") -> "CodeType | None":
-    """``ExtensionFileLoader.get_code`` while the hook is in place (``original`` is the real one).
-
-    Once it has answered runpy's lookup of the process's target, the original method is put
-    back: the loader class is left as CPython made it.
-    """
+    """``ExtensionFileLoader.get_code`` while the patch is in place (``original`` is the real
+    one): runpy's lookups of an extension module get code that runs it through extrun; anyone
+    else gets the original answer (None). The patch stays for the rest of the process, so that
+    every runpy lookup is answered (a profiler's, a debugger's, the program's own)."""
     runpy = sys.modules.get("runpy")  # not imported: the asker cannot be runpy
+    frame = sys._getframe(2)
     if (runpy is None or runpy_is_compatible(runpy) is not None
-            or not _asked_by_run_module_as_main(runpy, sys._getframe(2))):
+            or frame.f_code is not _code(runpy, "_get_module_details")):
         return original(loader, fullname)
-    loader_class = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
-    if getattr(loader_class.__dict__.get("get_code"), "__name__", None) == "extrun_get_code":
-        loader_class.get_code = original  # unless someone replaced it after the hook did
-    from . import _pause_collector
+    as_main = _asked_by_run_module_as_main(runpy, frame)
+    if as_main:
+        from . import _pause_collector
 
-    _pause_collector()  # until the target starts (see extrun/__init__.py)
-    return _run_in_main.__code__
+        _pause_collector()  # until the target starts (see extrun/__init__.py)
+    code = (_run_as_main if as_main else _run_in_namespace).__code__
+    return _for_library(code, loader.path)  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Put the patch in place in this process, as the ``.pth`` line does (``extrun run``:
+    while extrun runs a program, runpy answers extension modules the same way)."""
+    loader_class = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+    current = loader_class.get_code
+    if getattr(current, "__name__", None) == "extrun_get_code":
+        return
+
+    def extrun_get_code(self: object, fullname: str,
+                        original: "Callable[[object, str], CodeType | None]" = current
+                        ) -> "CodeType | None":
+        return get_code(self, fullname, original)
+
+    loader_class.get_code = extrun_get_code
 
 
 def _code(module: object, name: str) -> "CodeType | None":

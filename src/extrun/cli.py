@@ -27,10 +27,12 @@ nothing to interpreters started otherwise. uninstall removes it; status says whe
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, namespace: dict[str, object] | None = None) -> int:
+    """The command line; ``namespace``: the one the launcher runs in (``extrun/__main__.py``),
+    where ``run`` runs its target (see :func:`extrun.runner.run_as_main`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
-        return _run(args[1:])
+        return _run(args[1:], namespace)
     if args and args[0] in ("inspect", "audit"):
         from . import audit
 
@@ -56,7 +58,7 @@ def _usage_error(message: str) -> int:
     return 2
 
 
-def _run(args: list[str]) -> int:
+def _run(args: list[str], namespace: dict[str, object] | None = None) -> int:
     interactive = strict = as_module = False
     while args and args[0].startswith("-"):
         option = args.pop(0)
@@ -86,8 +88,8 @@ def _run(args: list[str]) -> int:
     _pause_collector()  # until the target starts (see extrun/__init__.py)
     from .runner import run_as_main
 
-    run_as_main(target, rest, as_module, strict)  # never returns
-    return 0  # pragma: no cover
+    run_as_main(target, rest, as_module, strict, namespace)  # without one, never returns
+    return 0
 
 
 def _looks_like_module(target: str) -> bool:

@@ -317,7 +317,12 @@ def _library_spec(path: str) -> machinery.ModuleSpec:
 def _fresh_main() -> types.ModuleType:
     """The real ``__main__``, emptied of the launcher's names, as a fresh interpreter has it."""
     main = sys.modules["__main__"]
-    namespace = main.__dict__
+    _fresh(main.__dict__)
+    return main
+
+
+def _fresh(namespace: dict[str, object]) -> None:
+    """``namespace`` emptied of the launcher's names, as a fresh ``__main__`` has it."""
     keep = {k: namespace[k] for k in ("__builtins__",) if k in namespace}
     had_annotations = "__annotations__" in namespace
     namespace.clear()
@@ -326,7 +331,6 @@ def _fresh_main() -> types.ModuleType:
                      __spec__=None)
     if had_annotations:
         namespace["__annotations__"] = {}
-    return main
 
 
 def _install_main(module: types.ModuleType) -> None:
@@ -406,39 +410,66 @@ def _run_target(run: "Callable[..., object]", *args: object, keep_runpy: bool = 
         run(*args)
     except (SystemExit, RunError):
         raise
-    except BaseException:
+    except BaseException as exc:
+        # extrun's frames between this one and the target's go from the exception itself, so
+        # that a program's own sys.excepthook does not see them; the launcher's above are left
+        # (it propagates through them), and only python's own excepthook leaves them out
+        exc.__traceback__ = _without_extrun_frames(exc.__traceback__, keep_runpy=False)
         _print_as_python(keep_runpy)
         raise
 
 
-def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = False) -> None:
-    """What ``python -m TARGET ARGS`` or ``python TARGET ARGS`` does; always ends the process
-    (``SystemExit``), since the launcher's own ``__main__`` namespace is gone by then."""
+def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = False,
+                namespace: dict[str, object] | None = None) -> None:
+    """What ``python -m TARGET ARGS`` or ``python TARGET ARGS`` does, in ``namespace``: the one
+    extrun's launcher runs in (``python -m extrun``: ``extrun/__main__.py``'s globals, which are
+    the real ``__main__``'s or, behind a tool such as cProfile, the tool's namespace for its
+    target). Without one (pip's console script, ``cli.main()`` called) it is the real
+    ``__main__``, whose caller's names are gone by then: the process ends (``SystemExit``)."""
+    from ._startup import install
+
+    install()  # while extrun runs a program, runpy answers extension modules too
+    if namespace is None or namespace is sys.modules["__main__"].__dict__:
+        target_namespace = None
+    else:
+        target_namespace = namespace
     try:
         if as_module:
             _set_path0(os.getcwd())  # python -m: the current directory first, then the lookup
             _, spec, code = _get_module_details(target, RunError)
             sys.argv[:] = [spec.origin or target, *args]
-            _run_main(spec, code, strict)
+            _run_main(spec, code, strict, target_namespace)
         else:
-            _run_path_as_main(target, args, strict)
+            _run_path_as_main(target, args, strict, target_namespace)
     except RunError as exc:
         sys.stderr.write(f"extrun: {exc}\n")
-        raise SystemExit(1) from None
+        if namespace is None or not sys.flags.inspect:
+            raise SystemExit(1) from None
+        return  # extrun run -i: the one line, then python's prompt (no SystemExit traceback)
     finally:
         _resume_collector()  # if the target never started
-    raise SystemExit(0)
+    if namespace is None:
+        raise SystemExit(0)
 
 
-def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool) -> None:
-    main = _fresh_main()
-    if code is not None:
-        _namespace(main.__dict__, "__main__", spec)
-        _resume_collector()
-        _run_target(exec, code, main.__dict__)
+def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,
+              namespace: dict[str, object] | None = None) -> None:
+    """Run the target as ``__main__``: in the real one, or (``namespace``) in a tool's."""
+    if namespace is None:
+        main = _fresh_main()
+        namespace = main.__dict__
     else:
+        _fresh(namespace)
+    if code is not None:
+        _namespace(namespace, "__main__", spec)
+        _resume_collector()
+        _run_target(exec, code, namespace)
+    elif namespace is sys.modules["__main__"].__dict__:
         _support_multiprocessing()
-        _run_target(_run_extension, spec, main, "__main__", _install_main, strict)
+        _run_target(_run_extension, spec, sys.modules["__main__"], "__main__", _install_main,
+                    strict)
+    else:
+        _run_target(_run_in_namespace, spec, namespace, strict)
 
 
 # --- multiprocessing: spawn and forkserver children re-create an extension __main__ ----------
@@ -471,19 +502,55 @@ def _find_spawn(name: str, path: object = None, target: object = None
 _SPAWN_WATCHER = types.SimpleNamespace(find_spec=_find_spawn)  # a finder with no class to make
 
 
-def run_hooked(spec: machinery.ModuleSpec) -> None:
-    """What ``python -m``/``python DIR`` runs for an extension target when the hook is in place
-    (the code :func:`extrun._startup.get_code` gives runpy). runpy has imported the parent
-    packages, set ``sys.argv[0]`` and ``__main__``'s attributes; errors are reported as runpy
-    reports its own.
+def run_hooked(spec: machinery.ModuleSpec, namespace: dict[str, object], as_main: bool) -> None:
+    """What the code :func:`extrun._startup.get_code` gives runpy runs, in the ``namespace`` it is
+    executed in. ``as_main``: for ``python -m``/``python DIR`` (runpy's ``_run_module_as_main``),
+    as the process's ``__main__``; runpy has imported the parent packages, set ``sys.argv[0]``
+    and ``__main__``'s attributes, and errors are reported as runpy reports its own. Otherwise
+    (``runpy.run_module``, a profiler, pdb, trace) the lookup's errors are exceptions for the
+    asker to report.
     """
     try:
-        _support_multiprocessing()
-        _run_target(_run_extension, spec, sys.modules["__main__"], "__main__", _install_main)
+        if as_main:
+            _support_multiprocessing()
+            _run_target(_run_extension, spec, sys.modules["__main__"], "__main__", _install_main)
+        else:
+            _run_target(_run_in_namespace, spec, namespace)
     except RunError as exc:
+        if not as_main:
+            raise
         sys.exit(f"{sys.executable}: {exc}")
     finally:
         _resume_collector()  # if the target never started
+
+
+def _run_in_namespace(spec: machinery.ModuleSpec, namespace: dict[str, object],
+                      strict: bool = False) -> None:
+    """Run an extension where runpy, or a tool, runs a module's code in ``namespace``: in the
+    module whose namespace it is (runpy's temporary module, ``__main__``), or, for a plain dict
+    (``runpy.run_module`` without ``alter_sys``, trace), in a module of its own that is
+    ``sys.modules[name]`` while it executes (as :func:`run_module` does), its namespace then
+    handed over."""
+    name = str(namespace.get("__name__") or spec.name)
+    module = sys.modules.get(name)
+    saved = None
+    if module is None or module.__dict__ is not namespace:
+        saved, module = module, types.ModuleType(name)
+        sys.modules[name] = module
+    try:
+        def install(created: types.ModuleType) -> None:
+            sys.modules[name] = created
+
+        executed = _run_extension(spec, module, name, install, strict,
+                                  namespace.get("__package__"))  # type: ignore[arg-type]
+    finally:
+        if module.__dict__ is not namespace:  # the module of its own is withdrawn
+            if saved is not None:
+                sys.modules[name] = saved
+            elif sys.modules.get(name) is not None:
+                del sys.modules[name]
+    if executed.__dict__ is not namespace:
+        namespace.update(executed.__dict__)
 
 
 def _set_path0(entry: str) -> None:
@@ -496,20 +563,21 @@ def _set_path0(entry: str) -> None:
         sys.path.insert(0, entry)
 
 
-def _run_path_as_main(path: str, args: list[str], strict: bool) -> None:
+def _run_path_as_main(path: str, args: list[str], strict: bool,
+                      namespace: dict[str, object] | None) -> None:
     if _is_library(path):
         sys.argv[:] = [path, *args]
         _set_path0(os.path.dirname(os.path.realpath(path)))
-        _run_main(_library_spec(path), None, strict)
+        _run_main(_library_spec(path), None, strict, namespace)
         return
     absolute = os.path.abspath(path)
     if _importer(absolute) is not None:  # a directory or zip file
         sys.argv[:] = [path, *args]
         _set_path0(absolute)
         _, spec, code = _get_main_module_details(RunError)
-        _run_main(spec, code, strict)
+        _run_main(spec, code, strict, namespace)
         return
-    _run_script(path, args)
+    _run_script(path, args, namespace)
 
 
 def _importer(path: str) -> object:
@@ -531,8 +599,9 @@ def _importer(path: str) -> object:
     return None
 
 
-def _run_script(path: str, args: list[str]) -> None:
-    """``python PATH`` for a source (or compiled) file."""
+def _run_script(path: str, args: list[str], namespace: dict[str, object] | None) -> None:
+    """``python PATH`` for a source (or compiled) file, in the real ``__main__`` or
+    ``namespace``."""
     try:
         with open(path, "rb") as f:
             source = f.read()
@@ -542,13 +611,16 @@ def _run_script(path: str, args: list[str]) -> None:
         raise SystemExit(2) from None
     sys.argv[:] = [path, *args]
     _set_path0(os.path.dirname(os.path.realpath(path)))  # as CPython's sys.path[0]
-    main = _fresh_main()
+    if namespace is None:
+        namespace = _fresh_main().__dict__
+    else:
+        _fresh(namespace)
     path = os.path.abspath(path)  # CPython makes the script's path absolute
     compiled = source[:4] == _pyc_magic()  # CPython's maybe_pyc_file, then its loader class
     loader = (machinery.SourcelessFileLoader if compiled else machinery.SourceFileLoader)
-    main.__dict__.update(__file__=path, __loader__=loader("__main__", path))
+    namespace.update(__file__=path, __loader__=loader("__main__", path))
     if _SETS_CACHED:
-        main.__dict__["__cached__"] = None
+        namespace["__cached__"] = None
     if compiled:
         import marshal
 
@@ -556,7 +628,7 @@ def _run_script(path: str, args: list[str]) -> None:
     else:
         code = compile(source, path, "exec", dont_inherit=True)
     _resume_collector()
-    _run_target(exec, code, main.__dict__, keep_runpy=False)  # python runs a script directly
+    _run_target(exec, code, namespace, keep_runpy=False)  # python runs a script directly
 
 
 def _pyc_magic() -> bytes:

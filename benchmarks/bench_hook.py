@@ -5,8 +5,10 @@
 Two fresh venvs of the running interpreter, identical (extrun importable in both, as an
 installed package, without a .pth file of its own) except that one has the hook installed.
 Each round runs every case in both, interleaved; median of N each:
-  python -c pass           with the hook vs without  (target <= 1.01)
-  python -m pure_module    with the hook vs without  (target <= 1.02)
+  python -c pass           with the hook vs without  (target <= 1.02; 3.15: <= 1.04)
+  python -m pure_module    with the hook vs without  (target <= 1.03; 3.15: <= 1.05)
+(The floor, any .pth file with an import line: `import sys` alone costs ~1.01 on 3.11 and
+~1.025 on 3.15, where reading an environment's first .pth file imports a codec.)
 
 Nothing is written between runs: moving the .pth file in and out of one venv (as an earlier
 version of this benchmark did) changes the directory right before each start and adds ~0.2 ms
@@ -69,7 +71,8 @@ def main() -> None:
                     subprocess.run([python, *args], cwd=work, env=env, check=True)
                     if i >= 3:
                         times[case, variant].append(time.perf_counter() - t)
-    for case, target in (("-c pass", 1.01), ("-m pure_module", 1.02)):
+    targets = (1.04, 1.05) if sys.version_info >= (3, 15) else (1.02, 1.03)
+    for case, target in zip(("-c pass", "-m pure_module"), targets, strict=True):
         without = statistics.median(times[case, "without"])
         hooked = statistics.median(times[case, "with"])
         print(f"python {case:15} without {without * 1000:5.2f} ms, with hook "

@@ -136,7 +136,7 @@ def test_single_phase_one_line(hooked: str, work: Path) -> None:  # noqa: F811
 @pytest.mark.parametrize("args", [
     ("-m", "pymod", "a"), ("-m", "pypkg", "x"), ("pydir",), ("app.zip",), ("pymod.py", "q"),
     ("-m", "no_such_module"), ("-m", "nomain"), ("-m", "nspkg"), ("-m", "pymod", "raise"),
-    ("-c", "import sys; print(sorted(m for m in sys.modules if 'extrun' in m))"),
+    ("-c", "import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))"),
 ])
 def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F811
                                   args: tuple[str, ...]) -> None:
@@ -149,6 +149,23 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
         hook(python, "uninstall")
     assert (with_hook.returncode, with_hook.stdout, with_hook.stderr) == (
         without.returncode, without.stdout, without.stderr)
+
+
+def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
+                                                      work: Path) -> None:  # noqa: F811
+    """What the .pth line costs every start: importing `_extrun_hook` (and nothing else), and
+    for -c, scripts and the REPL it patches nothing."""
+    python, _ = env
+    code = ("import sys, importlib.machinery as m; print(sorted(n for n in sys.modules if "
+            "'extrun' in n), m.ExtensionFileLoader.get_code.__name__)")
+    assert hook(python, "install").returncode == 0
+    try:
+        proc = py(python, work, "-c", code)
+    finally:
+        removed = hook(python, "uninstall")
+    assert proc.stdout == "['_extrun_hook'] get_code\n", proc.stderr
+    site = Path(removed.stdout.split(": ", 1)[1].strip()).parent
+    assert not list(site.glob("_extrun_hook*")) and not list(site.glob("__pycache__/_extrun*"))
 
 
 LIST_EXTRUN = ("import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))")

@@ -1,16 +1,18 @@
 """Opt-in integration: plain ``python -m extension_module`` runs through extrun.
 
-``extrun hook install`` writes one ``.pth`` file into site-packages. Its single line runs at every
-start-up of that environment's interpreter; by then ``sys.argv[0]`` is ``"-m"`` for ``python -m X``
-and the path for ``python PATH``. Only for ``-m`` and directories does it do anything: it replaces
+``extrun hook install`` writes one ``.pth`` file into site-packages, and the small module
+``_extrun_hook`` its single line imports. That runs at every start-up of that environment's
+interpreter; by then ``sys.argv[0]`` is ``"-m"`` for ``python -m X`` and the path for
+``python PATH``. Only for ``-m`` and directories does it do anything: it replaces
 ``ExtensionFileLoader.get_code`` (which answers None, hence runpy's "No code object available")
 with a small function. runpy asks that method for code only when the target is an extension
 module; then, and only then, is extrun imported (:mod:`extrun._startup`) to run it. Python
 targets, and every error, never meet extrun: runpy finds, imports and reports as it always does.
 
 If runpy's internals are not as :mod:`extrun._startup` expects, the hook stays out of the way
-(``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829), and a
-``.start`` entry point would import a module at every start-up: there, ``install`` refuses.
+(``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829): there,
+``install`` refuses (a ``.start`` entry point calling into ``_extrun_hook`` would do the same
+work, but no 3.18 exists to test it on).
 """
 
 from __future__ import annotations
@@ -21,31 +23,39 @@ import sys
 from ._startup import runpy_is_compatible
 
 PTH_NAME = "extrun-hook.pth"
-# One line, read at every start-up (twice in venvs before 3.15: site processes their
-# site-packages twice, so it must be idempotent). For `python -m ...` and `python DIR` only, it
-# replaces ExtensionFileLoader.get_code with a function that imports extrun._startup when
-# called, which only happens when something asks an extension loader for code (see _startup).
-# If extrun was uninstalled and this file left behind, the import fails and the original
-# method answers. Its own globals: a function defined with site's would keep site's namespace
-# alive to the end and slow the interpreter's shutdown.
-_PATCH = (
-    "import sys\n"
-    "L = sys.modules['_frozen_importlib_external'].ExtensionFileLoader\n"
-    "def extrun_get_code(self, fullname, original=L.get_code):\n"
-    " try:\n"
-    "  from extrun._startup import get_code\n"
-    " except Exception:\n"
-    "  return original(self, fullname)\n"
-    " return get_code(self, fullname, original)\n"
-    "if L.get_code.__name__ != 'extrun_get_code':\n"
-    " L.get_code = extrun_get_code"
-)
-PTH_LINE = ("import sys, os; (sys.argv[0] == '-m' or os.path.isdir(sys.argv[0])) and exec("
-            + repr(_PATCH) + ", {})")
+MODULE_NAME = "_extrun_hook"  # beside it in site-packages: what the .pth line imports
+# The .pth file's one line is read and compiled at every start-up, twice in venvs before 3.15
+# (site processes their site-packages twice): so it is short, and imports the module below
+# (whose code is compiled once, into its .pyc, and runs once per process), except for `-c`,
+# where nothing is to be done. A line holding the whole patch cost more, at every start, than
+# this does (benchmarks/bench_hook.py; figures in benchmarks/README.md).
+PTH_LINE = f"import sys;'-c'!=sys.argv[0]and __import__({MODULE_NAME!r})"  # -c: nothing more
 PTH_CONTENT = (
     "# extrun: `python -m` runs extension modules too (`extrun hook uninstall` removes this)\n"
     + PTH_LINE + "\n"
 )
+# For `python -m ...` and `python DIR` only, the module replaces ExtensionFileLoader.get_code
+# with a function that imports extrun._startup when called, which only happens when something
+# asks an extension loader for code (see _startup). If extrun was uninstalled and these files
+# left behind, that import fails and the original method answers.
+MODULE_CONTENT = '''\
+"""extrun's `python -m` integration: written by `extrun hook install`, removed by `extrun hook
+uninstall` (with extrun-hook.pth, which imports it at start-up)."""
+import sys
+
+if sys.argv[0] == "-m" or __import__("os").path.isdir(sys.argv[0]):
+    _loader = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+    if _loader.get_code.__name__ != "extrun_get_code":
+        def extrun_get_code(self, fullname, original=_loader.get_code):
+            try:
+                from extrun._startup import get_code
+            except Exception:
+                return original(self, fullname)
+            return get_code(self, fullname, original)
+
+        _loader.get_code = extrun_get_code
+'''
+FILES = {PTH_NAME: PTH_CONTENT, MODULE_NAME + ".py": MODULE_CONTENT}
 
 
 # --- install / uninstall / status -------------------------------------------------------------
@@ -78,7 +88,7 @@ def pth_support(version: tuple[int, ...] = sys.version_info[:2]) -> str | None:
     """None if this interpreter runs import lines of .pth files, else why not."""
     if version >= (3, 18):
         return (f"Python {version[0]}.{version[1]} ignores import lines in .pth files (PEP 829), "
-                "and a .start entry point would import a module at every start-up")
+                "and extrun does not write .start entry points yet")
     return None
 
 
@@ -88,7 +98,8 @@ def problem() -> str | None:
 
 
 def install(user: bool = False) -> tuple[str, bool]:
-    """Write the .pth file; returns (its path, whether anything changed)."""
+    """Write the .pth file and its module; returns (the .pth file's path, whether anything
+    changed)."""
     unsupported = pth_support()
     if unsupported:
         raise HookError(f"cannot install the hook: {unsupported}")
@@ -98,25 +109,42 @@ def install(user: bool = False) -> tuple[str, bool]:
         return path, False
     try:
         os.makedirs(directory, exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(PTH_CONTENT)
-        os.replace(tmp, path)
+        for name, content in sorted(FILES.items(), key=lambda f: f[0] == PTH_NAME):
+            target = os.path.join(directory, name)  # the module first: the .pth imports it
+            tmp = target + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(content)
+            os.replace(tmp, target)
     except OSError as exc:
         raise HookError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path, True
 
 
 def uninstall() -> list[str]:
-    """Remove every copy of the .pth file; returns the paths removed."""
+    """Remove every copy of the .pth file and its module (and the module's compiled form);
+    returns the .pth files' paths removed."""
     removed = []
     for path in _installed():
+        directory = os.path.dirname(path)
+        cache = os.path.join(directory, "__pycache__")
+        compiled = [os.path.join(cache, n) for n in _listdir(cache)
+                    if n.startswith(MODULE_NAME + ".") and n.endswith(".pyc")]
         try:
-            os.remove(path)
+            os.remove(path)  # the .pth first: its line then imports nothing
+            for leftover in [os.path.join(directory, MODULE_NAME + ".py"), *compiled]:
+                if os.path.exists(leftover):
+                    os.remove(leftover)
         except OSError as exc:
             raise HookError(f"cannot remove {path}: {exc.strerror or exc}") from None
         removed.append(path)
     return removed
+
+
+def _listdir(directory: str) -> list[str]:
+    try:
+        return os.listdir(directory)
+    except OSError:
+        return []
 
 
 def status() -> tuple[list[str], str | None]:
@@ -134,12 +162,17 @@ def _outdated(paths: list[str]) -> str | None:
 
 
 def _is_current(path: str) -> bool:
-    """The file at ``path`` holds exactly what this version of extrun writes."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read() == PTH_CONTENT
-    except (OSError, UnicodeDecodeError):
-        return False
+    """The .pth file at ``path``, and its module beside it, hold exactly what this version of
+    extrun writes."""
+    directory = os.path.dirname(path)
+    for name, content in FILES.items():
+        try:
+            with open(os.path.join(directory, name), encoding="utf-8") as f:
+                if f.read() != content:
+                    return False
+        except (OSError, UnicodeDecodeError):
+            return False
+    return True
 
 
 def main(args: list[str]) -> int:

@@ -153,17 +153,20 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
 
 def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
                                                       work: Path) -> None:  # noqa: F811
-    """What the .pth line costs every start: importing `_extrun_hook` (and nothing else), and
-    for -c, scripts and the REPL it patches nothing."""
+    """What the .pth line costs every start: for -c nothing is imported; otherwise
+    `_extrun_hook` (and nothing else), which patches nothing for scripts and the REPL."""
     python, _ = env
     code = ("import sys, importlib.machinery as m; print(sorted(n for n in sys.modules if "
             "'extrun' in n), m.ExtensionFileLoader.get_code.__name__)")
+    (work / "listall.py").write_text(code + "\n")
     assert hook(python, "install").returncode == 0
     try:
-        proc = py(python, work, "-c", code)
+        for args, expected in ((["-c", code], "[] get_code\n"),
+                               (["listall.py"], "['_extrun_hook'] get_code\n")):
+            proc = py(python, work, *args)
+            assert proc.stdout == expected, proc.stderr
     finally:
         removed = hook(python, "uninstall")
-    assert proc.stdout == "['_extrun_hook'] get_code\n", proc.stderr
     site = Path(removed.stdout.split(": ", 1)[1].strip()).parent
     assert not list(site.glob("_extrun_hook*")) and not list(site.glob("__pycache__/_extrun*"))
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from extrun.definition import MULTI_PHASE, SINGLE_PHASE, slot_name
 from extrun.hooks import find_hook
 from extrun.loader import definition_for
+from extrun.names import MULTI_PHASE, SINGLE_PHASE, slot_name
 
 
 def test_multi_phase_definition(multiphase: str) -> None:

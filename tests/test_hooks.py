@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from extrun import elf, hooks
+from extrun import elf, hooks, names
 
 from .conftest import outcome
 
@@ -19,7 +19,7 @@ from .conftest import outcome
     ("＿インポートテスト", ("U", "eckzbwbhc6jpgzcx415x")),  # CPython's own symbol
 ])
 def test_encoded_name(name: str, expected: tuple[str, str]) -> None:
-    assert hooks.encoded_name(name) == expected
+    assert names.encoded_name(name) == expected
 
 
 def test_find_hook(multiphase: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import extrun
 from extrun import audit, inspection
-from extrun.hooks import extension_suffixes
+from extrun.names import extension_suffixes
 
 from .conftest import EXT_SUFFIX, build
 

@@ -15,7 +15,8 @@ import pytest
 
 import extrun
 from extrun import _capi
-from extrun.loader import ExtensionLoader, definition_for, load, load_all, module_name_from_path
+from extrun.loader import ExtensionLoader, definition_for, load, load_all
+from extrun.names import module_name_from_path
 
 from .conftest import native_load, outcome
 

@@ -54,7 +54,7 @@ TOOLS = {
     "cProfile": (["-m", "cProfile", "-m"], ""),
     "profile": (["-m", "profile", "-m"], ""),
     "pdb": (["-m", "pdb", "-m"], "c\nq\n"),
-    "trace": (["-m", "trace", "--count", "--missing", "--module"], ""),
+    "trace": (["-m", "trace", "--count", "--missing", "--coverdir", "cover", "--module"], ""),
 }
 
 

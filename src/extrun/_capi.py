@@ -1,4 +1,4 @@
-"""The only ctypes in extrun: C-API prototypes, read-only struct views and the module layout.
+"""The only ctypes in extrun: C-API prototypes, struct views and the module object layout.
 
 Everything that touches raw memory is here so that it can be audited in one place.
 
@@ -16,7 +16,11 @@ Ownership rules used throughout:
 The one object layout extrun needs -- which words of a module object a definition sets -- is not
 written down per version. :func:`_probe_layout` derives it from the running interpreter by comparing
 a module CPython creates from a known definition with a plain module, and :func:`verify_layout`
-checks it (read-only) before anything is ever written.
+checks it before extrun writes into any module of the program's: it reads a second module
+CPython creates, then gives a scratch module of its own those words and executes it once, and
+refuses (:class:`LayoutError`) if anything does not match. Both modules of a comparison are
+created with the same name object, so ``md_name`` (a pointer to it) never differs and is never
+taken for part of the definition's words; ``md_dict`` is excluded by its known offset.
 """
 
 
@@ -31,6 +35,8 @@ from _ctypes import (
     addressof,
     sizeof,
 )
+
+from .names import SLOT_IDS
 
 if sys.implementation.name != "cpython" or sys.version_info < (3, 11):  # pragma: no cover
     raise ImportError(
@@ -458,31 +464,33 @@ def _c_string(data: bytes) -> int:
     return _static_memory(len(data) + 1, data)
 
 
-# The probe's state hooks point to a C function, PyErr_Occurred. The probe only needs them
-# non-NULL (the layout is every word a definition makes differ from a plain module), and never
-# runs them: a probe module is never executed, so its state stays NULL and CPython calls no state
-# hook of a module with m_size > 0 and no state. Were one ever called, this one takes no arguments
-# (the C calling conventions CPython supports let a callee ignore extra ones), changes nothing
-# and answers 0 ("success") while no exception is set. A ctypes callback would do as well but
-# costs ~0.1 ms of start-up to create.
-_NOOP = dlsym(_PROCESS, "PyErr_Occurred")
+# The probe's state functions are C-API functions of the types CPython calls them as:
+# traverseproc PyObject_VisitManagedDict (3.13+; before, a module object copies none of them, so
+# NULL does), inquiry PyCallable_Check, freefunc PyMem_Free; its exec slot PyCallable_Check too.
+# The probe only needs them non-NULL (the layout is every word a definition makes differ from a
+# plain module) and never runs them: a probe module is never executed, so its state stays NULL,
+# and CPython calls no state function of a module with m_size > 0 and no state.
+_STATE_TRAVERSE = dlsym(_PROCESS, "PyObject_VisitManagedDict") or None
+_STATE_CLEAR = _EXEC = dlsym(_PROCESS, "PyCallable_Check")
+_STATE_FREE = dlsym(_PROCESS, "PyMem_Free")
 _PROBE_SPEC = types.SimpleNamespace(name="_extrun_probe")  # CPython reads only a spec's name
 _PROBE_NAME = _c_string(_PROBE_SPEC.name.encode())
 
 
-# From 3.13 the probe also declares Py_mod_gil = Py_MOD_GIL_NOT_USED (slot 4, accepted by
-# 3.15 too): on free-threaded builds a module object keeps it (md_gil), so the derived layout
-# includes that word and a module given a definition gets its GIL declaration with it.
+# From 3.13 the probe also declares Py_mod_gil = Py_MOD_GIL_NOT_USED (accepted by 3.15 in this
+# numbering too): on free-threaded builds a module object keeps it (md_gil), so the derived
+# layout includes that word and a module given a definition gets its GIL declaration with it.
 _GIL_SLOTS = (PyModuleDef_Slot.new(2, slot=4, value=1) if VERSION >= (3, 13) else None)
 
 
-def _probe_def(size: int, with_hooks: bool) -> int:
-    """A static PyModuleDef with the given m_size and, optionally, state hooks (and, from
+def _probe_def(size: int, with_state_functions: bool) -> int:
+    """A static PyModuleDef with the given m_size and, optionally, state functions (and, from
     3.13, a ``Py_mod_gil`` slot)."""
-    hooks = _NOOP if with_hooks else None
+    on = with_state_functions
     return PyModuleDef.new(m_name=_PROBE_NAME, m_doc=_c_string(b"extrun layout probe"),
-                           m_size=size, m_traverse=hooks, m_clear=hooks, m_free=hooks,
-                           m_slots=_GIL_SLOTS)
+                           m_size=size, m_traverse=_STATE_TRAVERSE if on else None,
+                           m_clear=_STATE_CLEAR if on else None,
+                           m_free=_STATE_FREE if on else None, m_slots=_GIL_SLOTS)
 
 
 def _words(obj: object) -> list[int]:
@@ -499,7 +507,7 @@ def _differing(a: list[int], b: list[int]) -> set[int]:
 
 
 def _probe_layout() -> "Layout":
-    def_a = _probe_def(0x5EED0, with_hooks=True)
+    def_a = _probe_def(0x5EED0, with_state_functions=True)
     made = [module_from_def_and_spec(def_a, _PROBE_SPEC)]
     if HAS_SLOTS_API:  # a module created from a slot array also carries its exec function
         made.append(_probe_slots_module())
@@ -532,27 +540,29 @@ def _probe_slots_module() -> object:
     """3.15: a module from a slot array with every slot a module object copies set."""
     abi_info = _pack((1, 1), (1, 0), (2, 0x4 if FREE_THREADED else 0x2),  # PyABIInfo
                      (4, sys.hexversion), (4, sys.hexversion))
-    values = [(100, _PROBE_NAME),  # Py_mod_name
-              (102, 0x5EED2),  # Py_mod_state_size
-              (104, _NOOP), (105, _NOOP), (106, _NOOP),  # state traverse/clear/free
-              (85, _NOOP),  # Py_mod_exec (never run)
-              (87, 1),  # Py_mod_gil = Py_MOD_GIL_NOT_USED
-              (110, _c_string(b"token")),  # Py_mod_token
-              (109, _static_memory(len(abi_info), abi_info))]  # Py_mod_abi
-    slots = b"".join(_pack((2, slot_id), (2, 0), (4, 0), (8, value)) for slot_id, value in values)
+    values = {"Py_mod_name": _PROBE_NAME, "Py_mod_state_size": 0x5EED2,
+              "Py_mod_state_traverse": _STATE_TRAVERSE, "Py_mod_state_clear": _STATE_CLEAR,
+              "Py_mod_state_free": _STATE_FREE, "Py_mod_exec": _EXEC,  # none of them run
+              "Py_mod_gil": 1,  # Py_MOD_GIL_NOT_USED
+              "Py_mod_token": _c_string(b"token"),
+              "Py_mod_abi": _static_memory(len(abi_info), abi_info)}
+    slots = b"".join(_pack((2, SLOT_IDS[name]), (2, 0), (4, 0), (8, value or 0))
+                     for name, value in values.items())
     address = _static_memory(len(slots) + PYSLOT_SIZE, slots)  # zeroed: then Py_slot_end
     return module_from_slots_and_spec(address, _PROBE_SPEC)
 
 
 def verify_layout(layout: "Layout") -> None:
-    """Check, reading only, that ``layout`` describes this interpreter's module objects.
+    """Check that ``layout`` describes this interpreter's module objects, before extrun writes
+    into any module but its own scratch ones.
 
-    A second definition with other values must set no word outside ``layout.words``, hold its
-    address at ``layout.token``, and a module given those words must answer the public C API as
-    one CPython created: ``PyModule_GetDef`` finds the def and ``PyModule_ExecDef`` allocates the
-    state. Raises :class:`LayoutError` rather than ever writing with a wrong layout.
+    A second definition with other values must set no word outside ``layout.words`` and hold its
+    address at ``layout.token``; then a scratch module given those words (swapped from the
+    module CPython created) must answer the public C API as one CPython created:
+    ``PyModule_GetDef`` finds the def, and executing it (``PyModule_ExecDef``) allocates its
+    state. Raises :class:`LayoutError` instead of ever writing with a wrong layout elsewhere.
     """
-    def_b = _probe_def(24, with_hooks=False)
+    def_b = _probe_def(24, with_state_functions=False)
     made = module_from_def_and_spec(def_b, _PROBE_SPEC)
     base = types.ModuleType.__basicsize__
     words = set(layout.words)

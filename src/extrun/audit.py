@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import sys
 
-from .hooks import encoded_name, extension_suffixes  # names only: no ctypes
 from .inspection import _base, describe, document, inspect_all, inspect_one, verdicts
+from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, extension_suffixes, hook_symbols
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 FAIL_CONDITIONS: dict[str, Callable[[dict[str, object]], bool]] = {
     "error": lambda r: r["status"] != "ok",
-    "single-phase": lambda r: r["kind"] == "single-phase",
+    SINGLE_PHASE: lambda r: r["kind"] == SINGLE_PHASE,
     "no-subinterpreters": lambda r: r["subinterpreters"] is False,
     "gil": lambda r: r["free_threading"] is False,
     "not-runnable": lambda r: r["runnable_as_main"] is False,
@@ -49,14 +49,14 @@ def static_record(module: str, path: str, data: bytes | None = None) -> dict[str
         r.update(status="error", reason=f"cannot read its symbols: malformed ELF file "
                  f"({type(exc).__name__}: {exc})".replace("\n", " "))
         return r
-    u, short = encoded_name(module)
-    if f"PyModExport{u}_{short}" in defined:
-        r.update(kind="slots", hook=f"PyModExport{u}_{short}")
-    elif f"PyInit{u}_{short}" in defined:
-        r["hook"] = f"PyInit{u}_{short}"
+    (export, _), (init, _) = hook_symbols(module, export=True)
+    if export in defined:
+        r.update(kind=SLOTS, hook=export)
+    elif init in defined:
+        r["hook"] = init
         multi, single = "PyModuleDef_Init" in imported, "PyModule_Create2" in imported
         if multi != single:
-            r["kind"] = "multi-phase" if multi else "single-phase"
+            r["kind"] = MULTI_PHASE if multi else SINGLE_PHASE
     else:
         r.update(status="error", reason=f"defines no export hook for {module}")
         return r
@@ -67,7 +67,7 @@ def static_record(module: str, path: str, data: bytes | None = None) -> dict[str
         return r
     sets_gil = "PyUnstable_Module_SetGIL" in imported
     main, sub, ft, reasons = verdicts(r["kind"], None, None, sets_gil)  # type: ignore[arg-type]
-    if r["kind"] != "single-phase":  # slot values are data: unknown without loading it
+    if r["kind"] != SINGLE_PHASE:  # slot values are data: unknown without loading it
         sub = ft = None
         reasons = ["its slots are data: inspect it without --static for subinterpreter and "
                    "free-threading support"]
@@ -333,7 +333,7 @@ def inspect_main(args: list[str]) -> int:
     elif opts.in_process:
         records = [inspect_one(t) for t in opts.targets]
     else:  # paths are resolved here (no import needed), module names in the child
-        from .hooks import module_name_from_path
+        from .names import module_name_from_path
 
         items = [{"module": module_name_from_path(t), "path": os.path.abspath(t)}
                  if os.path.isfile(t) else {"target": t} for t in opts.targets]

@@ -94,15 +94,9 @@ def _run(args: list[str], namespace: dict[str, object] | None = None) -> int:
 
 def _looks_like_module(target: str) -> bool:
     """A dotted name that is not an existing path, nor named like a file, is a module name."""
-    import importlib.machinery as machinery  # see runner.py
-    import os
+    from .names import is_path
 
-    if os.path.exists(target) or os.sep in target or (os.altsep and os.altsep in target):
-        return False
-    if target.endswith((".py", ".pyc", ".pyw", ".pyz", ".zip", ".so", ".pyd",
-                        *machinery.EXTENSION_SUFFIXES)):
-        return False
-    return all(part.isidentifier() for part in target.split("."))
+    return not is_path(target)
 
 
 def _reexec_interactive(target: str, rest: list[str], as_module: bool, strict: bool) -> None:

@@ -12,44 +12,10 @@ The checks on the hook's result, and their messages, are those of CPython's
 import types
 
 from . import _capi
-from .hooks import Hook, encoded_name
+from .hooks import Hook
+from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, encoded_name, slot_name
 
-__all__ = ["Definition", "Slot", "read_definition", "slot_name"]
-
-MULTI_PHASE = "multi-phase"
-SINGLE_PHASE = "single-phase"
-SLOTS = "slots"
-
-# Module slot ids by the version that introduced them; 3.15 renumbered them (PEP 820) and
-# accepts both numberings for Py_mod_create .. Py_mod_gil.
-_SLOT_NAMES: dict[int, tuple[tuple[int, int], str]] = {
-    1: ((3, 5), "Py_mod_create"),
-    2: ((3, 5), "Py_mod_exec"),
-    3: ((3, 12), "Py_mod_multiple_interpreters"),
-    4: ((3, 13), "Py_mod_gil"),
-    84: ((3, 15), "Py_mod_create"),
-    85: ((3, 15), "Py_mod_exec"),
-    86: ((3, 15), "Py_mod_multiple_interpreters"),
-    87: ((3, 15), "Py_mod_gil"),
-    92: ((3, 15), "Py_slot_subslots"),
-    94: ((3, 15), "Py_mod_slots"),
-    100: ((3, 15), "Py_mod_name"),
-    101: ((3, 15), "Py_mod_doc"),
-    102: ((3, 15), "Py_mod_state_size"),
-    103: ((3, 15), "Py_mod_methods"),
-    104: ((3, 15), "Py_mod_state_traverse"),
-    105: ((3, 15), "Py_mod_state_clear"),
-    106: ((3, 15), "Py_mod_state_free"),
-    109: ((3, 15), "Py_mod_abi"),
-    110: ((3, 15), "Py_mod_token"),
-}
-
-
-def slot_name(slot_id: int, version: tuple[int, int] = _capi.VERSION) -> str | None:
-    """The slot's name if the given CPython version knows the id, else None (unknown)."""
-    known = _SLOT_NAMES.get(slot_id)
-    return known[1] if known is not None and version >= known[0] else None
-
+__all__ = ["MULTI_PHASE", "SINGLE_PHASE", "SLOTS", "Definition", "Slot", "read_definition"]
 
 class Slot:
     """One slot: its id, its name (None where this interpreter does not know the id), value."""
@@ -58,7 +24,7 @@ class Slot:
 
     def __init__(self, slot_id: int, value: int, flags: int = 0) -> None:
         self.id = slot_id
-        self.name = slot_name(slot_id)
+        self.name = slot_name(slot_id, _capi.VERSION)
         self.value = value
         self.flags = flags  # PySlot flags (3.15 slot arrays only)
 

@@ -60,13 +60,11 @@ def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], li
 
 def exported_modules(path: str) -> list[str]:
     """The module names whose export hooks (PyInit_/PyInitU_/PyModExport_...) ``path`` defines."""
+    from .names import module_of_hook
+
     found: dict[str, None] = {}
     for symbol in exported_symbols(path):
-        prefix, _, encoded = symbol.partition("_")
-        if prefix in ("PyInit", "PyModExport") and encoded:
-            found[encoded] = None
-        elif prefix in ("PyInitU", "PyModExportU") and encoded:
-            basic, delimiter, deltas = encoded.rpartition("_")  # only the last "-" was replaced
-            punycode = f"{basic}-{deltas}" if delimiter else encoded
-            found[punycode.encode("ascii").decode("punycode")] = None
+        name = module_of_hook(symbol)
+        if name:
+            found[name] = None
     return list(found)

@@ -8,8 +8,9 @@ names, ``PyInitU_<punycode>`` (hyphens to underscores) otherwise (PEP 489). On 3
 
 import os
 
-__all__ = ["Hook", "encoded_name", "extension_suffixes", "find_hook", "module_name_from_path",
-           "open_library"]
+from .names import hook_symbols
+
+__all__ = ["Hook", "find_hook", "open_library"]
 
 
 class Hook:
@@ -27,36 +28,6 @@ class Hook:
     def __repr__(self) -> str:
         return f"<Hook {self.symbol} in {self.path!r}>"
 
-
-def encoded_name(name: str) -> tuple[str, str]:
-    """(suffix for the ASCII prefix or "U" for the punycode one, encoded short name)."""
-    short = name.rpartition(".")[2]
-    try:
-        encoded = short.encode("ascii")
-        unicode = ""
-    except UnicodeEncodeError:
-        encoded = short.encode("punycode")
-        unicode = "U"
-    return unicode, encoded.replace(b"-", b"_").decode("ascii")
-
-
-def extension_suffixes() -> tuple[str, ...]:
-    """This interpreter's extension module suffixes, longest first (the first that matches)."""
-    import importlib.machinery as machinery  # see loader.py
-
-    return tuple(sorted(machinery.EXTENSION_SUFFIXES, key=len, reverse=True))
-
-
-def module_name_from_path(path: str) -> str:
-    """``spam`` for ``.../spam.cpython-311-x86_64-linux-gnu.so`` (any extension suffix)."""
-    base = os.path.basename(path)
-    for suffix in extension_suffixes():
-        if base.endswith(suffix):
-            return base[: -len(suffix)]
-    return base.partition(".")[0]
-
-
-# The names above need no ctypes (`extrun inspect --static`, audits); finding a hook does.
 
 _libraries: dict[str, int] = {}
 
@@ -89,10 +60,7 @@ def find_hook(name: str, path: str) -> "Hook":
     from . import _capi
 
     handle = open_library(name, path)
-    u, short = encoded_name(name)
-    candidates = [(f"PyInit{u}_{short}", "init")]
-    if _capi.HAS_SLOTS_API:
-        candidates.insert(0, (f"PyModExport{u}_{short}", "export"))
+    candidates = hook_symbols(name, export=_capi.HAS_SLOTS_API)
     for symbol, kind in candidates:
         address = _capi.dlsym(handle, symbol)
         if address:

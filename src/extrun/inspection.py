@@ -23,6 +23,8 @@ import os
 import sys
 import time
 
+from .names import SINGLE_PHASE, is_path
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -50,7 +52,7 @@ def verdicts(kind: str | None, multiple_interpreters: int | None, gil: int | Non
     """(runnable_as_main, subinterpreters, free_threading, reasons) for what a module declares."""
     if kind is None:
         return None, None, None, []
-    if kind == "single-phase":
+    if kind == SINGLE_PHASE:
         reasons = ["single-phase init: cannot run as __main__, and CPython refuses it in "
                    "isolated subinterpreters"]
         if not sets_gil:
@@ -88,7 +90,7 @@ def from_definition(d: Definition) -> dict[str, object]:
         traverse=d.traverse, clear=d.clear, free=d.free,
     )
     sets_gil = False
-    if d.kind == "single-phase":
+    if d.kind == SINGLE_PHASE:
         from . import _capi
 
         declared = _capi.module_gil(d.module)
@@ -102,7 +104,7 @@ def from_definition(d: Definition) -> dict[str, object]:
             except Exception:
                 sets_gil = False
     main, sub, ft, reasons = verdicts(d.kind, d.multiple_interpreters, d.gil, sets_gil)
-    if d.kind == "single-phase":
+    if d.kind == SINGLE_PHASE:
         reasons.insert(0, "reading it ran its initialisation (a single-phase hook is the init)")
     if d.has_create:
         reasons.append("has Py_mod_create: extrun creates it, then makes it __main__")
@@ -115,9 +117,9 @@ def from_definition(d: Definition) -> dict[str, object]:
 
 def resolve(target: str) -> tuple[str, str]:
     """(module name, library path) for a module name or a library path; ImportError else."""
-    from .hooks import module_name_from_path
+    from .names import module_name_from_path
 
-    if os.sep in target or os.path.isfile(target):
+    if is_path(target):
         if not os.path.isfile(target):
             raise ImportError(f"{target}: no such file")
         return module_name_from_path(target), os.path.abspath(target)

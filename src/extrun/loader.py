@@ -16,7 +16,8 @@ import types
 
 from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
-from .hooks import find_hook, module_name_from_path
+from .hooks import find_hook
+from .names import module_name_from_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

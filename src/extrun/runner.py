@@ -305,8 +305,8 @@ def _is_library(path: str) -> bool:
 
 
 def _library_spec(path: str) -> machinery.ModuleSpec:
-    from .hooks import module_name_from_path
     from .loader import ExtensionLoader, spec_for
+    from .names import module_name_from_path
 
     return spec_for(ExtensionLoader(module_name_from_path(path), os.path.abspath(path)))
 

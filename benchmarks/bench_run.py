@@ -7,8 +7,8 @@ their own start-up), interleaved in one run, median of N each:
   extrun:  python -m extrun run -m trivial_ext   (a multi-phase extension doing trivial work)
   pyequiv: python -m pyequiv                     (a pure-Python module doing the same)
   import:  python -c "import trivial_ext"
-  hooked:  python -m trivial_ext                 (a second venv, with `extrun hook install`)
-Prints the ratios extrun/pyequiv (target <= 1.20), extrun/import and hooked/pyequiv.
+  integrated:  python -m trivial_ext                 (a second venv, with `extrun hook install`)
+Prints the ratios extrun/pyequiv (target <= 1.20), extrun/import and integrated/pyequiv.
 """
 
 from __future__ import annotations
@@ -46,19 +46,19 @@ def main() -> None:
                     work / f"trivial_ext{EXT_SUFFIX}")
         (work / "pyequiv.py").write_text("answer = 42\n")
         venv.create(work / "venv", with_pip=False)
-        venv.create(work / "hooked", with_pip=False)
+        venv.create(work / "integrated", with_pip=False)
         python = str(work / "venv" / "bin" / "python")
-        hooked = str(work / "hooked" / "bin" / "python")
+        integrated = str(work / "integrated" / "bin" / "python")
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         env.pop("PYTHONSTARTUP", None)
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its .pyc files
-        subprocess.run([hooked, "-m", "extrun", "hook", "install"], env=env, check=True,
+        subprocess.run([integrated, "-m", "extrun", "hook", "install"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
         commands = {
             "extrun": [python, "-m", "extrun", "run", "-m", "trivial_ext"],
             "pyequiv": [python, "-m", "pyequiv"],
             "import": [python, "-c", "import trivial_ext"],
-            "hooked": [hooked, "-m", "trivial_ext"],
+            "integrated": [integrated, "-m", "trivial_ext"],
         }
         for cmd in commands.values():  # warm the page cache and __pycache__
             subprocess.run(cmd, cwd=work, env=env, check=True)
@@ -74,7 +74,8 @@ def main() -> None:
         print(f"{label:8} {med[label] * 1000:6.1f} ms  {' '.join(cmd[1:])}")
     print(f"ratio extrun/pyequiv: {med['extrun'] / med['pyequiv']:.3f}  (target <= 1.20)")
     print(f"ratio extrun/import:  {med['extrun'] / med['import']:.3f}")
-    print(f"ratio hooked/pyequiv: {med['hooked'] / med['pyequiv']:.3f}  (python -m, the hook)")
+    print(f"ratio integrated/pyequiv: {med['integrated'] / med['pyequiv']:.3f}  "
+          "(python -m, the integration)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 2. compiles examples/wordcount.py with Cython (when Cython is installed) and runs that too: a
    module with Cython's own create function, created and then made __main__;
 3. shows what CPython itself says about `python -m hello`;
-4. installs extrun's `python -m` hook into this environment for a moment (unless it is there
+4. installs extrun's `python -m` integration into this environment for a moment (unless it is there
    already) and runs plain `python -m hello` again.
 """
 
@@ -70,7 +70,7 @@ def main() -> None:
     if installed_here:
         integration.install()
     try:
-        show("CPython with `extrun hook install`", "-m", "hello", "Ada")
+        show("CPython with `extrun integration install`", "-m", "hello", "Ada")
     finally:
         if installed_here:
             integration.uninstall()

@@ -18,5 +18,5 @@ def test_demo(tmp_path: Path) -> None:
     assert "Hello, Ada! (greeting 1 from module __main__)" in out
     assert "Hello, Grace! (greeting 2 from module __main__)" in out
     assert "No code object available for hello" in out  # CPython alone
-    assert out.rstrip().endswith("Hello, Ada! (greeting 1 from module __main__)")  # the hook
-    assert not (site / "extrun-hook.pth").exists()  # and it is gone again
+    assert out.rstrip().endswith("Hello, Ada! (greeting 1 from module __main__)")  # the integration
+    assert not (site / "extrun-integration.pth").exists()  # and it is gone again

@@ -16,9 +16,9 @@ from extrun import integration
 
 from .test_runner import (  # noqa: F401  (work is a fixture)
     COLLECTOR,
+    PROBESCRIPT,
     PYPROBE,
-    RUNHOOK,
-    assert_runpy_then_runhook,
+    assert_runpy_then_probescript,
     report,
     work,
 )
@@ -45,69 +45,82 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 
 def py(python: str, work: Path, *args: str, action: str = "",  # noqa: F811
        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = dict(os.environ, RUNHOOK_ACTION=action, PYTHONPATH=str(work / "hooks"))
+    environ = dict(os.environ, PROBESCRIPT_ACTION=action, PYTHONPATH=str(work / "hooks"))
     environ.update(extra_env or {})
     return subprocess.run([python, *args], cwd=work, capture_output=True, text=True,
                           env=environ, timeout=60)
 
 
-def hook(python: str, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-m", "extrun", "hook", *args], capture_output=True,
+def integration_cmd(python: str, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([python, "-m", "extrun", "integration", *args], capture_output=True,
                           text=True, timeout=60, **kw)  # type: ignore[call-overload]
 
 
 def test_install_status_uninstall(env: tuple[str, Path]) -> None:
     python, site = env
     pth = site / integration.PTH_NAME
-    assert hook(python, "status").stdout == "not installed\n"
-    first = hook(python, "install")
+    assert integration_cmd(python, "status").stdout == "not installed\n"
+    first = integration_cmd(python, "install")
     assert first.returncode == 0 and first.stdout == f"installed: {pth}\n"
     content = pth.read_text()
-    again = hook(python, "install")  # idempotent
+    again = integration_cmd(python, "install")  # idempotent
     assert again.stdout == f"already installed: {pth}\n" and pth.read_text() == content
-    assert hook(python, "status").stdout == (
+    assert integration_cmd(python, "status").stdout == (
         f"installed: {pth}\nactive: python -m runs extension modules through extrun\n")
-    assert hook(python, "uninstall").stdout == f"removed: {pth}\n"
+    assert integration_cmd(python, "uninstall").stdout == f"removed: {pth}\n"
     assert not pth.exists() and sorted(p.name for p in site.glob("extrun*")) == [
         "extrun-src.pth"]  # nothing left behind
-    assert hook(python, "uninstall").stdout == "not installed\n"
-    assert hook(python, "bogus").returncode == 2
+    assert integration_cmd(python, "uninstall").stdout == "not installed\n"
+    assert integration_cmd(python, "bogus").returncode == 2
 
 
-def test_status_says_when_the_file_is_outdated(env: tuple[str, Path]) -> None:
+@pytest.mark.parametrize("name", [integration.PTH_NAME, integration.LEGACY_PTH_NAME])
+def test_status_says_when_the_file_is_outdated(env: tuple[str, Path], name: str) -> None:
+    """A file another version wrote (extrun 0.1's was extrun-hook.pth): status says so, install
+    replaces it, uninstall removes it."""
     python, site = env
-    pth = site / integration.PTH_NAME
+    pth = site / name
     pth.write_text("import sys; sys.argv[0] == '-m' and exec('import extrun_of_old')\n")
     try:
-        assert hook(python, "status").stdout.splitlines()[-1] == (
-            f"inactive: {pth} was written by another version of extrun: run `extrun hook "
-            "install`")
-        assert hook(python, "install").stdout == f"installed: {pth}\n"  # rewritten
-        assert hook(python, "status").stdout.splitlines()[-1].startswith("active: ")
+        assert integration_cmd(python, "status").stdout.splitlines()[-1] == (
+            f"inactive: {pth} was written by another version of extrun: run `extrun "
+            "integration install`")
+        current = site / integration.PTH_NAME
+        assert integration_cmd(python, "install").stdout == f"installed: {current}\n"
+        assert integration_cmd(python, "status").stdout.splitlines()[-1].startswith("active: ")
+        assert (current.exists(), (site / integration.LEGACY_PTH_NAME).exists()) == (True, False)
     finally:
-        hook(python, "uninstall")
+        integration_cmd(python, "uninstall")
+    assert not pth.exists()
+
+
+def test_hook_is_the_old_name_of_the_command(env: tuple[str, Path]) -> None:
+    python, _ = env
+    proc = subprocess.run([python, "-m", "extrun", "hook", "status"], capture_output=True,
+                          text=True)
+    assert (proc.returncode, proc.stdout) == (0, "not installed\n")
 
 
 def test_user_site_not_writable(env: tuple[str, Path], tmp_path: Path) -> None:
     python, _ = env
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    proc = hook(python, "install", "--user",
+    proc = integration_cmd(python, "install", "--user",
                 env=dict(os.environ, PYTHONUSERBASE=str(blocker / "base")))
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("extrun: cannot write ")
 
 
 @pytest.fixture
-def hooked(env: tuple[str, Path]) -> str:
+def integrated(env: tuple[str, Path]) -> str:
     python, _ = env
-    assert hook(python, "install").returncode == 0
+    assert integration_cmd(python, "install").returncode == 0
     yield python  # type: ignore[misc]
-    hook(python, "uninstall")
+    integration_cmd(python, "uninstall")
 
 
-def test_python_m_extension(hooked: str, work: Path) -> None:  # noqa: F811
-    r = report(py(hooked, work, "-m", "mainprobe", "a", "--help"))
+def test_python_m_extension(integrated: str, work: Path) -> None:  # noqa: F811
+    r = report(py(integrated, work, "-m", "mainprobe", "a", "--help"))
     assert (r["name"], r["spec"], r["argv"]) == (
         "__main__", "mainprobe", [str(work / f"mainprobe{sysconfig.get_config_var('EXT_SUFFIX')}"),
                                   "a", "--help"])
@@ -115,20 +128,20 @@ def test_python_m_extension(hooked: str, work: Path) -> None:  # noqa: F811
     assert r["path0"] == str(work)
 
 
-def test_python_m_package_and_directory(hooked: str, work: Path) -> None:  # noqa: F811
-    assert report(py(hooked, work, "-m", "extpkg"))["spec"] == "extpkg.__main__"
-    r = report(py(hooked, work, "extdir", "d"))
+def test_python_m_package_and_directory(integrated: str, work: Path) -> None:  # noqa: F811
+    assert report(py(integrated, work, "-m", "extpkg"))["spec"] == "extpkg.__main__"
+    r = report(py(integrated, work, "extdir", "d"))
     assert r["spec"] == "__main__" and r["argv"] == ["extdir", "d"]
-    assert report(py(hooked, work, "-m", "mainprobe_create"))["is_main"]
+    assert report(py(integrated, work, "-m", "mainprobe_create"))["is_main"]
 
 
-def test_traceback_as_python_prints_it(hooked: str, work: Path) -> None:  # noqa: F811
-    assert_runpy_then_runhook(py(hooked, work, "-m", "mainprobe", action="raise").stderr,
-                              py(hooked, work, "-m", "pymod", "raise").stderr)
+def test_traceback_as_python_prints_it(integrated: str, work: Path) -> None:  # noqa: F811
+    assert_runpy_then_probescript(py(integrated, work, "-m", "mainprobe", action="raise").stderr,
+                              py(integrated, work, "-m", "pymod", "raise").stderr)
 
 
-def test_single_phase_one_line(hooked: str, work: Path) -> None:  # noqa: F811
-    proc = py(hooked, work, "-m", "sp_basic")
+def test_single_phase_one_line(integrated: str, work: Path) -> None:  # noqa: F811
+    proc = py(integrated, work, "-m", "sp_basic")
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "single-phase initialization" in proc.stderr
 
@@ -142,11 +155,11 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
                                   args: tuple[str, ...]) -> None:
     python, _ = env
     without = py(python, work, *args)
-    assert hook(python, "install").returncode == 0
+    assert integration_cmd(python, "install").returncode == 0
     try:
         with_hook = py(python, work, *args)
     finally:
-        hook(python, "uninstall")
+        integration_cmd(python, "uninstall")
     assert (with_hook.returncode, with_hook.stdout, with_hook.stderr) == (
         without.returncode, without.stdout, without.stderr)
 
@@ -154,21 +167,22 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
 def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
                                                       work: Path) -> None:  # noqa: F811
     """What the .pth line costs every start: for -c nothing is imported; otherwise
-    `_extrun_hook` (and nothing else), which patches nothing for scripts and the REPL."""
+    `_extrun_integration` (and nothing else), which patches nothing for scripts and the REPL."""
     python, _ = env
     code = ("import sys, importlib.machinery as m; print(sorted(n for n in sys.modules if "
             "'extrun' in n), m.ExtensionFileLoader.get_code.__name__)")
     (work / "listall.py").write_text(code + "\n")
-    assert hook(python, "install").returncode == 0
+    assert integration_cmd(python, "install").returncode == 0
     try:
         for args, expected in ((["-c", code], "[] get_code\n"),
-                               (["listall.py"], "['_extrun_hook'] get_code\n")):
+                               (["listall.py"], "['_extrun_integration'] get_code\n")):
             proc = py(python, work, *args)
             assert proc.stdout == expected, proc.stderr
     finally:
-        removed = hook(python, "uninstall")
+        removed = integration_cmd(python, "uninstall")
     site = Path(removed.stdout.split(": ", 1)[1].strip()).parent
-    assert not list(site.glob("_extrun_hook*")) and not list(site.glob("__pycache__/_extrun*"))
+    assert not list(site.glob("_extrun_integration*"))
+    assert not list(site.glob("__pycache__/_extrun*"))
 
 
 LIST_EXTRUN = ("import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))")
@@ -178,7 +192,7 @@ LIST_EXTRUN = ("import sys; print(sorted(m for m in sys.modules if m.startswith(
     ("-c", LIST_EXTRUN), ("listmods.py",), ("listmods",), ("-m", "listmods"), ("listdir",),
     ("-m", "listpkg"),
 ])
-def test_nothing_of_extrun_imported_for_other_targets(hooked: str, work: Path,  # noqa: F811
+def test_nothing_of_extrun_imported_for_other_targets(integrated: str, work: Path,  # noqa: F811
                                                       args: tuple[str, ...]) -> None:
     """Without -m, or with a target that is not an extension module, extrun stays unimported
     (a script without the .py suffix, as pip's console scripts, included)."""
@@ -189,7 +203,7 @@ def test_nothing_of_extrun_imported_for_other_targets(hooked: str, work: Path,  
     (work / "listpkg").mkdir(exist_ok=True)
     (work / "listpkg" / "__init__.py").write_text("")
     (work / "listpkg" / "__main__.py").write_text(LIST_EXTRUN + "\n")
-    proc = py(hooked, work, *args)
+    proc = py(integrated, work, *args)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "[]\n", "")
 
 
@@ -200,13 +214,13 @@ print(sorted(n for n in sys.modules if n.startswith('extrun')))
 """
 
 
-def test_other_askers_get_the_original_answer(hooked: str, work: Path) -> None:  # noqa: F811
+def test_other_askers_get_the_original_answer(integrated: str, work: Path) -> None:  # noqa: F811
     """In a `python -m` run of a Python module, whoever asks an extension loader for code
     directly (not through runpy) gets CPython's answer."""
     (work / "askcode.py").write_text(GET_CODE)
     lib = str(next(work.glob("mainprobe.*")))
-    proc = py(hooked, work, "-m", "askcode", lib)
-    assert proc.stdout == "None\n['extrun', 'extrun._startup']\n", proc.stderr
+    proc = py(integrated, work, "-m", "askcode", lib)
+    assert proc.stdout == "None\n['extrun', 'extrun._integration']\n", proc.stderr
 
 
 RUN_MODULE = """
@@ -220,12 +234,12 @@ except ImportError as exc:
 """
 
 
-def test_runpy_run_module_runs_extensions(hooked: str, work: Path) -> None:  # noqa: F811
+def test_runpy_run_module_runs_extensions(integrated: str, work: Path) -> None:  # noqa: F811
     """Any runpy.run_module lookup of an extension module is answered (cProfile's, profile's,
     a program's own): it runs, and its namespace is what run_module returns; a module that
     cannot run is an ImportError for the caller."""
     (work / "runmod.py").write_text(RUN_MODULE)
-    proc = py(hooked, work, "-m", "runmod")
+    proc = py(integrated, work, "-m", "runmod")
     assert proc.returncode == 0, proc.stderr
     assert report(proc)["name"] == "__main__"
     assert "NS __main__ True True" in proc.stdout
@@ -239,27 +253,27 @@ print(m.ExtensionFileLoader.get_code.__name__,
 """
 
 
-def test_patch_stays_for_the_run(hooked: str, work: Path) -> None:  # noqa: F811
+def test_patch_stays_for_the_run(integrated: str, work: Path) -> None:  # noqa: F811
     """After the target started the patch stays (so the program's own runpy lookups are
     answered), and direct askers still get the original answer."""
-    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{STILL_PATCHED}")
+    proc = py(integrated, work, "-m", "mainprobe", action=f"exec:{STILL_PATCHED}")
     assert proc.stdout.splitlines()[-1] == "extrun_get_code None", proc.stderr
 
 
-def test_collector_running_when_the_target_starts(hooked: str, work: Path) -> None:  # noqa: F811
-    proc = py(hooked, work, "-m", "mainprobe", action=f"exec:{COLLECTOR}")
+def test_collector_running_when_the_target_starts(integrated: str, work: Path) -> None:  # noqa: F811
+    proc = py(integrated, work, "-m", "mainprobe", action=f"exec:{COLLECTOR}")
     assert proc.stdout.splitlines()[-1] == "GC True False True", proc.stdout + proc.stderr
 
 
-def test_multiprocessing_through_the_hook(hooked: str, work: Path) -> None:  # noqa: F811
-    proc = py(hooked, work, "-m", "mainprobe", action="mp-spawn")
+def test_multiprocessing_through_the_hook(integrated: str, work: Path) -> None:  # noqa: F811
+    proc = py(integrated, work, "-m", "mainprobe", action="mp-spawn")
     assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stderr
 
 
 def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,  # noqa: F811
                                tmp_path: Path) -> None:
     python, site = make_venv(tmp_path / "stale")
-    assert hook(python, "install").returncode == 0
+    assert integration_cmd(python, "install").returncode == 0
     (site / "extrun-src.pth").unlink()  # extrun gone, its .pth file left behind
     proc = py(python, work, "-m", "pymod", "a")
     assert proc.returncode == 0 and proc.stderr == ""
@@ -268,9 +282,10 @@ def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,  # noqa: F811
 def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    from extrun import _startup
+    from extrun import _integration
 
-    assert integration.problem() is None and _startup.runpy_is_compatible(runpy) is None
+    assert integration.inactive_reason() is None
+    assert _integration.runpy_incompatibility(runpy) is None
     for name in ("_run_module_as_main", "_get_module_details", "_get_main_module_details",
                  "_run_code"):
         with monkeypatch.context() as m:
@@ -278,21 +293,21 @@ def test_stays_out_of_the_way_if_runpy_differs(monkeypatch: pytest.MonkeyPatch) 
                 m.setattr(runpy, name, lambda *args: None)  # another signature / no get_code
             else:
                 m.delattr(runpy, name)
-            assert name in (integration.problem() or "")
+            assert name in (integration.inactive_reason() or "")
             # and the hook answers as CPython does
-            assert _startup.get_code(object(), "x", lambda loader, name: None) is None
+            assert _integration.get_code(object(), "x", lambda loader, name: None) is None
     with monkeypatch.context() as m:
         m.delattr(sys.modules["_frozen_importlib_external"].ExtensionFileLoader, "get_code")
-        assert "get_code" in (integration.problem() or "")
+        assert "get_code" in (integration.inactive_reason() or "")
 
 
 def test_python_318_ignores_pth_import_lines(monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    assert integration.pth_support((3, 17)) is None
-    reason = integration.pth_support((3, 18))
+    assert integration.pth_unsupported((3, 17)) is None
+    reason = integration.pth_unsupported((3, 18))
     assert reason is not None and "PEP 829" in reason
-    monkeypatch.setattr(integration, "pth_support", lambda: reason)  # as on 3.18
+    monkeypatch.setattr(integration, "pth_unsupported", lambda: reason)  # as on 3.18
     assert integration.main(["install"]) == 1  # refused before anything is written
     err = capsys.readouterr().err
-    assert err == f"extrun: cannot install the hook: {reason}\n"
+    assert err == f"extrun: cannot install the integration: {reason}\n"
     assert integration.status()[1] == reason

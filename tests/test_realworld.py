@@ -111,13 +111,13 @@ def test_mypyc_module(mypyc_module: Path) -> None:
         assert proc.stdout == "MYPYC 42 ['x']\n", proc.stderr
 
 
-def test_cython_through_the_hook(cyworld: Path, tmp_path: Path) -> None:
+def test_cython_through_the_integration(cyworld: Path, tmp_path: Path) -> None:
     """Plain `python -m` of a Cython script and of a package with a compiled __main__, in a
-    fresh venv with the hook installed."""
-    from .test_integration import hook, make_venv
+    fresh venv with the integration installed."""
+    from .test_integration import integration_cmd, make_venv
 
     python, _ = make_venv(tmp_path / "venv")
-    assert hook(python, "install").returncode == 0
+    assert integration_cmd(python, "install").returncode == 0
 
     def python_m(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([python, "-m", *args], cwd=cyworld, capture_output=True,

@@ -20,7 +20,7 @@ from .conftest import EXT_SUFFIX, build
 
 SRC = str(Path(extrun.__file__).parent.parent)
 
-RUNHOOK = '''
+PROBESCRIPT = '''
 import sys
 HEAVY = ("argparse", "re", "enum", "typing", "dataclasses", "ctypes", "_ctypes")
 LOADED_BEFORE_THIS_HOOK = sorted(m for m in HEAVY if m in sys.modules)
@@ -45,7 +45,7 @@ def on_exec(module):
     if module.__name__ not in ("__main__",):
         return
     report(module)
-    action = os.environ.get("RUNHOOK_ACTION", "")
+    action = os.environ.get("PROBESCRIPT_ACTION", "")
     if action == "exit3":
         raise SystemExit(3)
     if action == "raise":
@@ -84,7 +84,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("work")
     lib = build("mainprobe")
     (root / "hooks").mkdir()
-    (root / "hooks" / "runhook.py").write_text(RUNHOOK)
+    (root / "hooks" / "probescript.py").write_text(PROBESCRIPT)
     for name in ("mainprobe", "mainprobe_create"):
         shutil.copy(lib, root / f"{name}{EXT_SUFFIX}")
     shutil.copy(build("singlephase"), root / f"sp_basic{EXT_SUFFIX}")
@@ -118,7 +118,7 @@ def run(work: Path, *args: str, native: bool = False, action: str = "",
     ARGS starts with two interpreter options (e.g. ``-X gil=1``) given to python itself."""
     flags, args = (list(args[:2]), args[2:]) if native_flags else ([], args)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(work / "hooks")]),
-               RUNHOOK_ACTION=action)
+               PROBESCRIPT_ACTION=action)
     env.pop("PYTHONINSPECT", None)
     cmd = ([sys.executable, *flags, *args] if native
            else [sys.executable, *flags, "-m", "extrun", "run", *args])
@@ -260,7 +260,7 @@ def test_extension_exit_codes(work: Path) -> None:
     assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == "ValueError: boom"
 
 
-def assert_runpy_then_runhook(ours: str, python: str) -> None:
+def assert_runpy_then_probescript(ours: str, python: str) -> None:
     """``ours`` (an extension target's traceback) is as python prints a -m target's: the same
     two runpy frames as ``python`` (a Python -m target's), then the target's module frame
     (its library, line 1, as a Python target's file), then the Python code it called."""
@@ -269,11 +269,11 @@ def assert_runpy_then_runhook(ours: str, python: str) -> None:
     assert frames[:2] == runpy_frames and "runpy" in runpy_frames[0]  # frozen or not (debug)
     assert len(frames) == 4 and "extrun" not in ours
     assert frames[2].endswith(f'{EXT_SUFFIX}", line 1, in <module>') and "mainprobe" in frames[2]
-    assert "runhook.py" in frames[3]
+    assert "probescript.py" in frames[3]
 
 
 def test_extension_traceback_without_extrun_frames(work: Path) -> None:
-    assert_runpy_then_runhook(run(work, "-m", "mainprobe", action="raise").stderr,
+    assert_runpy_then_probescript(run(work, "-m", "mainprobe", action="raise").stderr,
                               run(work, "-m", "pymod", "raise", native=True).stderr)
 
 

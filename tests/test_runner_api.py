@@ -29,7 +29,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "extapp").mkdir()
     shutil.copy(lib, tmp_path / "extapp" / f"__main__{EXT_SUFFIX}")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(sys.modules, "runhook", raising=False)
+    monkeypatch.delitem(sys.modules, "probescript", raising=False)
     return tmp_path
 
 

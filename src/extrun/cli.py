@@ -8,7 +8,7 @@ USAGE = """\
 usage: extrun run [-i] [-m] [--strict] TARGET [ARGS...]
        extrun inspect TARGET... [--json] [--in-process] [--static]
        extrun audit [PATH|DIST|WHEEL...] [--json] [--jobs N] [--static] [--fail-on C...]
-       extrun hook install [--user] | uninstall | status
+       extrun integration install [--user] | uninstall | status
        extrun --version | --help
 
 extrun run runs TARGET as __main__, as `python -m TARGET` / `python TARGET` would, and also
@@ -21,9 +21,11 @@ when TARGET is an extension module (PEP 547):
   --strict  refuse modules with a Py_mod_create slot (PEP 547 runs only modules that can be
             executed in the existing __main__ module)
 
-extrun hook installs a .pth file into this interpreter's site-packages (or, with --user, the
-user site) so that plain `python -m EXTENSION` and `python DIR` run through extrun; it costs
-nothing to interpreters started otherwise. uninstall removes it; status says where it is.
+extrun integration installs a .pth file into this interpreter's site-packages (or, with --user,
+the user site) so that plain `python -m EXTENSION` and `python DIR` run through extrun, as do
+profilers, debuggers and tracers that run modules (cProfile, profile, pdb, trace).
+uninstall removes it; status says where it is and whether it is active. (`extrun hook ...` is
+the same command under extrun 0.1's name.)
 """
 
 
@@ -37,10 +39,10 @@ def main(argv: list[str] | None = None, namespace: dict[str, object] | None = No
         from . import audit
 
         return audit.inspect_main(args[1:]) if args[0] == "inspect" else audit.audit_main(args[1:])
-    if args and args[0] == "hook":
-        from .integration import main as hook_main
+    if args and args[0] in ("integration", "hook"):  # "hook": extrun 0.1's name, kept
+        from .integration import main as integration_main
 
-        return hook_main(args[1:])
+        return integration_main(args[1:])
     if not args or args[0] in ("-h", "--help"):
         sys.stdout.write(USAGE)
         return 0

@@ -1,18 +1,18 @@
 """Opt-in integration: plain ``python -m extension_module`` runs through extrun.
 
-``extrun hook install`` writes one ``.pth`` file into site-packages, and the small module
-``_extrun_hook`` its single line imports. That runs at every start-up of that environment's
+``extrun integration install`` writes one ``.pth`` file into site-packages, and the small module
+``_extrun_integration`` its single line imports. That runs at every start-up of that environment's
 interpreter; by then ``sys.argv[0]`` is ``"-m"`` for ``python -m X`` and the path for
 ``python PATH``. Only for ``-m`` and directories does it do anything: it replaces
 ``ExtensionFileLoader.get_code`` (which answers None, hence runpy's "No code object available")
 with a small function. runpy asks that method for code only when the target is an extension
-module; then, and only then, is extrun imported (:mod:`extrun._startup`) to run it. Python
+module; then, and only then, is extrun imported (:mod:`extrun._integration`) to run it. Python
 targets, and every error, never meet extrun: runpy finds, imports and reports as it always does.
 
-If runpy's internals are not as :mod:`extrun._startup` expects, the hook stays out of the way
-(``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829): there,
-``install`` refuses (a ``.start`` entry point calling into ``_extrun_hook`` would do the same
-work, but no 3.18 exists to test it on).
+If runpy's internals are not as :mod:`extrun._integration` expects, the integration stays out of
+the way (``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829): there,
+``install`` refuses (a ``.start`` entry point calling into ``_extrun_integration`` would do the
+same work, but no 3.18 exists to test it on).
 """
 
 from __future__ import annotations
@@ -20,27 +20,28 @@ from __future__ import annotations
 import os
 import sys
 
-from ._startup import runpy_is_compatible
+from ._integration import runpy_incompatibility
 
-PTH_NAME = "extrun-hook.pth"
-MODULE_NAME = "_extrun_hook"  # beside it in site-packages: what the .pth line imports
+PTH_NAME = "extrun-integration.pth"
+MODULE_NAME = "_extrun_integration"  # beside it in site-packages: what the .pth line imports
 # The .pth file's one line is read and compiled at every start-up, twice in venvs before 3.15
 # (site processes their site-packages twice): so it is short, and imports the module below
 # (whose code is compiled once, into its .pyc, and runs once per process), except for `-c`,
 # where nothing is to be done. A line holding the whole patch cost more, at every start, than
-# this does (benchmarks/bench_hook.py; figures in benchmarks/README.md).
+# this does (benchmarks/bench_integration.py; figures in benchmarks/README.md).
 PTH_LINE = f"import sys;'-c'!=sys.argv[0]and __import__({MODULE_NAME!r})"  # -c: nothing more
 PTH_CONTENT = (
-    "# extrun: `python -m` runs extension modules too (`extrun hook uninstall` removes this)\n"
+    "# extrun: `python -m` runs extension modules too "
+    "(`extrun integration uninstall` removes this)\n"
     + PTH_LINE + "\n"
 )
 # For `python -m ...` and `python DIR` only, the module replaces ExtensionFileLoader.get_code
-# with a function that imports extrun._startup when called, which only happens when something
-# asks an extension loader for code (see _startup). If extrun was uninstalled and these files
+# with a function that imports extrun._integration when called, which only happens when something
+# asks an extension loader for code (see _integration). If extrun was uninstalled and these files
 # left behind, that import fails and the original method answers.
 MODULE_CONTENT = '''\
-"""extrun's `python -m` integration: written by `extrun hook install`, removed by `extrun hook
-uninstall` (with extrun-hook.pth, which imports it at start-up)."""
+"""extrun's `python -m` integration: written by `extrun integration install`, removed by `extrun
+integration uninstall` (with extrun-integration.pth, which imports it at start-up)."""
 import sys
 
 if sys.argv[0] == "-m" or __import__("os").path.isdir(sys.argv[0]):
@@ -48,7 +49,7 @@ if sys.argv[0] == "-m" or __import__("os").path.isdir(sys.argv[0]):
     if _loader.get_code.__name__ != "extrun_get_code":
         def extrun_get_code(self, fullname, original=_loader.get_code):
             try:
-                from extrun._startup import get_code
+                from extrun._integration import get_code
             except Exception:
                 return original(self, fullname)
             return get_code(self, fullname, original)
@@ -71,20 +72,27 @@ def _site_dir(user: bool) -> str:
     return sysconfig.get_paths()["purelib"]
 
 
+# extrun 0.1's file, under the command's old name ("hook", a word extrun keeps for export hooks):
+# install and uninstall remove it, status calls it outdated
+LEGACY_PTH_NAME = "extrun-hook.pth"
+
+
 def _installed() -> list[str]:
+    """The .pth files of extrun's, this version's or an older one's, in both site dirs."""
     found = []
     for user in (False, True):
-        path = os.path.join(_site_dir(user), PTH_NAME)
-        if os.path.exists(path):
-            found.append(path)
+        for name in (PTH_NAME, LEGACY_PTH_NAME):
+            path = os.path.join(_site_dir(user), name)
+            if os.path.exists(path):
+                found.append(path)
     return found
 
 
-class HookError(Exception):
-    """A one-line reason why the hook could not be installed or removed."""
+class IntegrationError(Exception):
+    """A one-line reason why the integration could not be installed or removed."""
 
 
-def pth_support(version: tuple[int, ...] = sys.version_info[:2]) -> str | None:
+def pth_unsupported(version: tuple[int, ...] = sys.version_info[:2]) -> str | None:
     """None if this interpreter runs import lines of .pth files, else why not."""
     if version >= (3, 18):
         return (f"Python {version[0]}.{version[1]} ignores import lines in .pth files (PEP 829), "
@@ -92,20 +100,20 @@ def pth_support(version: tuple[int, ...] = sys.version_info[:2]) -> str | None:
     return None
 
 
-def problem() -> str | None:
-    """Why the hook would stay out of the way in this interpreter, or None."""
-    return pth_support() or runpy_is_compatible()
+def inactive_reason() -> str | None:
+    """Why the integration would stay out of the way in this interpreter, or None."""
+    return pth_unsupported() or runpy_incompatibility()
 
 
 def install(user: bool = False) -> tuple[str, bool]:
     """Write the .pth file and its module; returns (the .pth file's path, whether anything
     changed)."""
-    unsupported = pth_support()
+    unsupported = pth_unsupported()
     if unsupported:
-        raise HookError(f"cannot install the hook: {unsupported}")
+        raise IntegrationError(f"cannot install the integration: {unsupported}")
     directory = _site_dir(user)
     path = os.path.join(directory, PTH_NAME)
-    if _is_current(path):
+    if _is_current(path) and not os.path.exists(os.path.join(directory, LEGACY_PTH_NAME)):
         return path, False
     try:
         os.makedirs(directory, exist_ok=True)
@@ -115,8 +123,11 @@ def install(user: bool = False) -> tuple[str, bool]:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(content)
             os.replace(tmp, target)
+        legacy = os.path.join(directory, LEGACY_PTH_NAME)
+        if os.path.exists(legacy):
+            os.remove(legacy)
     except OSError as exc:
-        raise HookError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise IntegrationError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path, True
 
 
@@ -135,7 +146,7 @@ def uninstall() -> list[str]:
                 if os.path.exists(leftover):
                     os.remove(leftover)
         except OSError as exc:
-            raise HookError(f"cannot remove {path}: {exc.strerror or exc}") from None
+            raise IntegrationError(f"cannot remove {path}: {exc.strerror or exc}") from None
         removed.append(path)
     return removed
 
@@ -148,16 +159,17 @@ def _listdir(directory: str) -> list[str]:
 
 
 def status() -> tuple[list[str], str | None]:
-    """(paths where the hook is installed, why it would stay out of the way or None)."""
+    """(paths where the integration is installed, why it would stay out of the way or None)."""
     paths = _installed()
-    return paths, problem() or _outdated(paths)
+    return paths, inactive_reason() or _outdated(paths)
 
 
 def _outdated(paths: list[str]) -> str | None:
     """Why a file another version of extrun wrote would not work, or None."""
     for path in paths:
         if not _is_current(path):
-            return f"{path} was written by another version of extrun: run `extrun hook install`"
+            return (f"{path} was written by another version of extrun: run "
+                    "`extrun integration install`")
     return None
 
 
@@ -165,6 +177,8 @@ def _is_current(path: str) -> bool:
     """The .pth file at ``path``, and its module beside it, hold exactly what this version of
     extrun writes."""
     directory = os.path.dirname(path)
+    if os.path.basename(path) != PTH_NAME:
+        return False
     for name, content in FILES.items():
         try:
             with open(os.path.join(directory, name), encoding="utf-8") as f:
@@ -176,23 +190,23 @@ def _is_current(path: str) -> bool:
 
 
 def main(args: list[str]) -> int:
-    """``extrun hook install [--user] | uninstall | status``."""
+    """``extrun integration install [--user] | uninstall | status``."""
     command = args[0] if args else "status"
     if command == "install" and args[1:] in ([], ["--user"]):
         try:
             path, changed = install(user=args[1:] == ["--user"])
-        except HookError as exc:
+        except IntegrationError as exc:
             print(f"extrun: {exc}", file=sys.stderr)
             return 1
         print(f"{'installed' if changed else 'already installed'}: {path}")
-        why = problem()
+        why = inactive_reason()
         if why:
-            print(f"note: the hook stays out of the way in this interpreter: {why}")
+            print(f"note: the integration stays out of the way in this interpreter: {why}")
         return 0
     if command == "uninstall" and len(args) == 1:
         try:
             removed = uninstall()
-        except HookError as exc:
+        except IntegrationError as exc:
             print(f"extrun: {exc}", file=sys.stderr)
             return 1
         for path in removed:
@@ -211,5 +225,5 @@ def main(args: list[str]) -> int:
         elif paths:
             print("active: python -m runs extension modules through extrun")
         return 0
-    print("usage: extrun hook install [--user] | uninstall | status", file=sys.stderr)
+    print("usage: extrun integration install [--user] | uninstall | status", file=sys.stderr)
     return 2

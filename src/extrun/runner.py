@@ -426,7 +426,7 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     the real ``__main__``'s or, behind a tool such as cProfile, the tool's namespace for its
     target). Without one (pip's console script, ``cli.main()`` called) it is the real
     ``__main__``, whose caller's names are gone by then: the process ends (``SystemExit``)."""
-    from ._startup import install
+    from ._integration import install
 
     install()  # while extrun runs a program, runpy answers extension modules too
     if namespace is None or namespace is sys.modules["__main__"].__dict__:
@@ -502,13 +502,13 @@ def _find_spawn(name: str, path: object = None, target: object = None
 _SPAWN_WATCHER = types.SimpleNamespace(find_spec=_find_spawn)  # a finder with no class to make
 
 
-def run_hooked(spec: machinery.ModuleSpec, namespace: dict[str, object], as_main: bool) -> None:
-    """What the code :func:`extrun._startup.get_code` gives runpy runs, in the ``namespace`` it is
-    executed in. ``as_main``: for ``python -m``/``python DIR`` (runpy's ``_run_module_as_main``),
-    as the process's ``__main__``; runpy has imported the parent packages, set ``sys.argv[0]``
-    and ``__main__``'s attributes, and errors are reported as runpy reports its own. Otherwise
-    (``runpy.run_module``, a profiler, pdb, trace) the lookup's errors are exceptions for the
-    asker to report.
+def run_integrated(spec: machinery.ModuleSpec, namespace: dict[str, object], as_main: bool) -> None:
+    """What the code :func:`extrun._integration.get_code` gives runpy runs, in the
+    ``namespace`` it is executed in. ``as_main``: for ``python -m``/``python DIR`` (runpy's
+    ``_run_module_as_main``), as the process's ``__main__``; runpy has imported the parent
+    packages, set ``sys.argv[0]`` and ``__main__``'s attributes, and errors are reported as
+    runpy reports its own. Otherwise (``runpy.run_module``, a profiler, pdb, trace) the lookup's
+    errors are exceptions for the asker to report.
     """
     try:
         if as_main:

@@ -29,14 +29,14 @@ def _run_as_main() -> None:
     ``_run_code`` executes it with ``__main__``'s namespace as its globals, where it has just set
     ``__spec__`` to the target's. A function's code object rather than ``compile()``: the first
     ``compile()`` in a process builds the ``ast`` module's types (~0.7 ms)."""
-    __import__("extrun.runner", fromlist=["_"]).run_hooked(__spec__, globals(), True)
+    __import__("extrun.runner", fromlist=["_"]).run_integrated(__spec__, globals(), True)
 
 
 def _run_in_namespace() -> None:
     """The code any other runpy lookup is given (``runpy.run_module``, and so cProfile and
     profile; pdb and trace, which call ``runpy._get_module_details`` and execute the code in a
     namespace of their own): the extension runs in the namespace it is executed in."""
-    __import__("extrun.runner", fromlist=["_"]).run_hooked(__spec__, globals(), False)
+    __import__("extrun.runner", fromlist=["_"]).run_integrated(__spec__, globals(), False)
 
 
 def _for_library(code: "CodeType", path: str) -> "CodeType":
@@ -61,7 +61,7 @@ def get_code(loader: object, fullname: str,
     every runpy lookup is answered (a profiler's, a debugger's, the program's own)."""
     runpy = sys.modules.get("runpy")  # not imported: the asker cannot be runpy
     frame = sys._getframe(2)
-    if (runpy is None or runpy_is_compatible(runpy) is not None
+    if (runpy is None or runpy_incompatibility(runpy) is not None
             or frame.f_code is not _code(runpy, "_get_module_details")):
         return original(loader, fullname)
     as_main = _asked_by_run_module_as_main(runpy, frame)
@@ -107,7 +107,7 @@ def _asked_by_run_module_as_main(runpy: object, frame: "FrameType | None") -> bo
     return frame is not None and frame.f_code is _code(runpy, "_run_module_as_main")
 
 
-def runpy_is_compatible(runpy: object = None) -> str | None:
+def runpy_incompatibility(runpy: object = None) -> str | None:
     """None if runpy works as the hook expects, else what differs (the hook then stays out of
     the way, and ``extrun hook status`` says so)."""
     if runpy is None:

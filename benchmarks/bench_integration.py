@@ -1,6 +1,6 @@
 """What the `python -m` integration costs interpreters that do not use it.
 
-    python benchmarks/bench_hook.py [--rounds N] [--pth-line LINE]
+    python benchmarks/bench_integration.py [--rounds N] [--pth-line LINE]
 
 Two fresh venvs of the running interpreter, identical (extrun importable in both, as an
 installed package, without a .pth file of its own) except that one has the hook installed.
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_venv(root: Path, hooked: bool, pth_line: str | None = None) -> str:
+def make_venv(root: Path, integrated: bool, pth_line: str | None = None) -> str:
     venv.create(root, with_pip=False)
     python = str(root / "bin" / "python")
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
@@ -41,9 +41,9 @@ def make_venv(root: Path, hooked: bool, pth_line: str | None = None) -> str:
     # extrun importable as an installed package is: no .pth file of its own (on 3.15 the first
     # .pth file of an environment costs importing the utf-8-sig codec, ~0.3 ms, to read it)
     (Path(site.stdout.strip()) / "extrun").symlink_to(ROOT / "src" / "extrun")
-    if hooked and pth_line is not None:
-        (Path(site.stdout.strip()) / "extrun-hook.pth").write_text(pth_line + "\n")
-    elif hooked:
+    if integrated and pth_line is not None:
+        (Path(site.stdout.strip()) / "extrun-integration.pth").write_text(pth_line + "\n")
+    elif integrated:
         subprocess.run([python, "-m", "extrun", "hook", "install"], check=True,
                        stdout=subprocess.DEVNULL)
     return python
@@ -58,7 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "pure_module.py").write_text("answer = 42\n")
-        pythons = {"with": make_venv(work / "hooked", True, line),
+        pythons = {"with": make_venv(work / "integrated", True, line),
                    "without": make_venv(work / "plain", False)}
         cases = {"-c pass": ["-c", "pass"], "-m pure_module": ["-m", "pure_module"]}
         times: dict[tuple[str, str], list[float]] = {
@@ -74,9 +74,10 @@ def main() -> None:
     targets = (1.04, 1.05) if sys.version_info >= (3, 15) else (1.02, 1.03)
     for case, target in zip(("-c pass", "-m pure_module"), targets, strict=True):
         without = statistics.median(times[case, "without"])
-        hooked = statistics.median(times[case, "with"])
-        print(f"python {case:15} without {without * 1000:5.2f} ms, with hook "
-              f"{hooked * 1000:5.2f} ms: ratio {hooked / without:.3f}  (target <= {target})")
+        integrated = statistics.median(times[case, "with"])
+        print(f"python {case:15} without {without * 1000:5.2f} ms, with the integration "
+              f"{integrated * 1000:5.2f} ms: ratio {integrated / without:.3f}  "
+              f"(target <= {target})")
 
 
 if __name__ == "__main__":

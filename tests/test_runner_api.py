@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import extrun
-from extrun import runner
+from extrun import commandline
 
 from .conftest import EXT_SUFFIX, build
 
@@ -120,20 +120,20 @@ def _files(tb: types.TracebackType | None) -> list[str]:
     return out
 
 
-EXTRUN_FILE = os.path.join(os.path.dirname(runner.__file__), "cli.py")
+EXTRUN_FILE = os.path.join(os.path.dirname(commandline.__file__), "cli.py")
 
 
 def test_extrun_frames_are_left_out() -> None:
     tb = _traceback_through("<frozen runpy>", "launcher.py", EXTRUN_FILE, EXTRUN_FILE, "t.py")
-    assert _files(runner._without_extrun_frames(tb, keep_runpy=True)) == [
+    assert _files(commandline._without_extrun_frames(tb, keep_runpy=True)) == [
         "<frozen runpy>", "t.py"]
     tb = _traceback_through("<frozen runpy>", EXTRUN_FILE, "t.py", EXTRUN_FILE, "u.py")
-    assert _files(runner._without_extrun_frames(tb, keep_runpy=False)) == [
+    assert _files(commandline._without_extrun_frames(tb, keep_runpy=False)) == [
         "t.py", EXTRUN_FILE, "u.py"]  # only the run that launched the target
 
 
 def test_extrun_own_exceptions_keep_their_frames() -> None:
     tb = _traceback_through("<frozen runpy>", EXTRUN_FILE, EXTRUN_FILE)
-    assert _files(runner._without_extrun_frames(tb, keep_runpy=True)) == [
+    assert _files(commandline._without_extrun_frames(tb, keep_runpy=True)) == [
         "<frozen runpy>", EXTRUN_FILE, EXTRUN_FILE]
-    assert _files(runner._without_extrun_frames(_traceback_through("t.py"), True)) == ["t.py"]
+    assert _files(commandline._without_extrun_frames(_traceback_through("t.py"), True)) == ["t.py"]

@@ -29,14 +29,14 @@ def _run_as_main() -> None:
     ``_run_code`` executes it with ``__main__``'s namespace as its globals, where it has just set
     ``__spec__`` to the target's. A function's code object rather than ``compile()``: the first
     ``compile()`` in a process builds the ``ast`` module's types (~0.7 ms)."""
-    __import__("extrun.runner", fromlist=["_"]).run_integrated(__spec__, globals(), True)
+    __import__("extrun.commandline", fromlist=["_"]).run_integrated(__spec__, globals(), True)
 
 
 def _run_in_namespace() -> None:
     """The code any other runpy lookup is given (``runpy.run_module``, and so cProfile and
     profile; pdb and trace, which call ``runpy._get_module_details`` and execute the code in a
     namespace of their own): the extension runs in the namespace it is executed in."""
-    __import__("extrun.runner", fromlist=["_"]).run_integrated(__spec__, globals(), False)
+    __import__("extrun.commandline", fromlist=["_"]).run_integrated(__spec__, globals(), False)
 
 
 def _for_library(code: "CodeType", path: str) -> "CodeType":
@@ -66,9 +66,9 @@ def get_code(loader: object, fullname: str,
         return original(loader, fullname)
     as_main = _asked_by_run_module_as_main(runpy, frame)
     if as_main:
-        from . import _pause_collector
+        from .runner import pause_collector
 
-        _pause_collector()  # until the target starts (see extrun/__init__.py)
+        pause_collector()  # until the target starts (see extrun/runner.py)
     code = (_run_as_main if as_main else _run_in_namespace).__code__
     return _for_library(code, loader.path)  # type: ignore[attr-defined]
 

@@ -4,7 +4,7 @@ A child re-creates the parent's main module as ``__mp_main__`` with ``runpy.run_
 cannot run an extension. The parent adds to the preparation data it pickles for the child an
 object whose unpickling -- in the child, before ``prepare()`` -- installs extrun's
 ``_fixup_main_from_name``. Imported only once the program imports ``multiprocessing.spawn``
-(see ``runner._support_multiprocessing``), so that running an extension costs nothing here.
+(see ``commandline._support_multiprocessing``), so that running an extension costs nothing here.
 """
 
 

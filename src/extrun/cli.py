@@ -31,7 +31,7 @@ the same command under extrun 0.1's name.)
 
 def main(argv: list[str] | None = None, namespace: dict[str, object] | None = None) -> int:
     """The command line; ``namespace``: the one the launcher runs in (``extrun/__main__.py``),
-    where ``run`` runs its target (see :func:`extrun.runner.run_as_main`)."""
+    where ``run`` runs its target (see :func:`extrun.commandline.run_as_main`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
         return _run(args[1:], namespace)
@@ -85,10 +85,10 @@ def _run(args: list[str], namespace: dict[str, object] | None = None) -> int:
         _reexec_interactive(target, rest, as_module, strict)
     if not as_module:
         as_module = _looks_like_module(target)
-    from . import _pause_collector
+    from .runner import pause_collector
 
-    _pause_collector()  # until the target starts (see extrun/__init__.py)
-    from .runner import run_as_main
+    pause_collector()  # until the target starts (see extrun/runner.py)
+    from .commandline import run_as_main
 
     run_as_main(target, rest, as_module, strict, namespace)  # without one, never returns
     return 0

@@ -95,6 +95,12 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
             print(f"# extension module {self.name!r} executed from {self.path!r}",
                   file=sys.stderr)
 
+    def exec_as_script(self, module: types.ModuleType) -> None:
+        """Execute a module :meth:`create_module` made, as extrun runs one for the user rather
+        than imports it: its code runs under a frame that stands for it (:func:`module_frame`),
+        so that its warnings are its own."""
+        _exec_created(module, module_frame(module, self.path))
+
     def exec_in_module(self, spec: machinery.ModuleSpec, module: types.ModuleType) -> None:
         """Run the definition's exec phase on an existing module object (PEP 547).
 

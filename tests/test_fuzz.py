@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from extrun.audit import static_record, wheel
+from extrun.static import static_record, wheel
 
 from .conftest import EXT_SUFFIX, build
 

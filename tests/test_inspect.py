@@ -14,6 +14,7 @@ import pytest
 
 import extrun
 from extrun import audit, inspection
+from extrun import static as static_reader
 from extrun.names import extension_suffixes
 
 from .conftest import EXT_SUFFIX, build
@@ -170,7 +171,7 @@ def test_audit_environment_is_what_sys_path_imports(tmp_path: Path) -> None:
 
 def test_static_agrees_with_loading(tree: Path) -> None:
     for name in ("mp_good", "mp_plain", "sp_basic", "sp_again", "mp_create"):
-        static = audit.static_record(name, lib(tree, name))
+        static = static_reader.static_record(name, lib(tree, name))
         loaded = inspection.inspect_one(module=name, path=lib(tree, name))
         assert static["kind"] == loaded["kind"] and static["inferred"]
         assert static["runnable_as_main"] == loaded["runnable_as_main"]
@@ -183,7 +184,7 @@ def test_static_agrees_on_the_standard_library() -> None:
     loaded = inspection.inspect_all([{"module": m, "path": p} for m, p in items], jobs=2)
     inferred = 0
     for (module, path), record in zip(items, loaded, strict=True):
-        static = audit.static_record(module, path)
+        static = static_reader.static_record(module, path)
         if record["status"] == "ok" and static["kind"] is not None:  # None: it cannot tell
             assert static["kind"] == record["kind"], module
             inferred += 1
@@ -214,7 +215,7 @@ def test_slots_module(tree: Path) -> None:
     assert r["kind"] == "slots" and r["hook"] == "PyModExport_xp_good"
     assert (r["subinterpreters"], r["free_threading"], r["runnable_as_main"]) == (
         True, True, True)
-    assert audit.static_record("xp_good", lib(tree, "xp_good"))["kind"] == "slots"
+    assert static_reader.static_record("xp_good", lib(tree, "xp_good"))["kind"] == "slots"
 
 
 SUBINTERPRETER_PROBE = """

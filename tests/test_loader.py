@@ -189,7 +189,7 @@ def test_load_all(multiphase: str) -> None:
 
 
 def test_load_all_lists_the_library(testmultiphase: str) -> None:
-    from extrun.elf import exported_modules
+    from extrun.static import exported_modules
 
     good = [n for n in exported_modules(testmultiphase) if n in (
         "_testmultiphase", "x", "_testmultiphase_null_slots", "＿インポートテスト")]

@@ -15,65 +15,22 @@ from __future__ import annotations
 import os
 import sys
 
-from .inspection import _base, describe, document, inspect_all, inspect_one, verdicts
-from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, extension_suffixes, hook_symbols
+from .inspection import document, inspect_all
+from .names import SINGLE_PHASE, extension_suffixes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-FAIL_CONDITIONS: dict[str, Callable[[dict[str, object]], bool]] = {
+    from .inspection import Record
+
+FAIL_CONDITIONS: dict[str, Callable[[Record], bool]] = {
     "error": lambda r: r["status"] != "ok",
     SINGLE_PHASE: lambda r: r["kind"] == SINGLE_PHASE,
     "no-subinterpreters": lambda r: r["subinterpreters"] is False,
     "gil": lambda r: r["free_threading"] is False,
     "not-runnable": lambda r: r["runnable_as_main"] is False,
 }
-
-
-# --- static inference -----------------------------------------------------------------------
-
-
-def static_record(module: str, path: str, data: bytes | None = None) -> dict[str, object]:
-    """What a library's symbols say, without loading it (``data``: its bytes, for a wheel)."""
-    from .elf import dynamic_symbols
-
-    r = _base(module, path)
-    r["inferred"] = True
-    try:
-        defined, imported = dynamic_symbols(path, data)
-    except (OSError, ImportError) as exc:
-        r.update(status="error", reason=f"cannot read its symbols: {exc}")
-        return r
-    except Exception as exc:
-        r.update(status="error", reason=f"cannot read its symbols: malformed ELF file "
-                 f"({type(exc).__name__}: {exc})".replace("\n", " "))
-        return r
-    (export, _), (init, _) = hook_symbols(module, export=True)
-    if export in defined:
-        r.update(kind=SLOTS, hook=export)
-    elif init in defined:
-        r["hook"] = init
-        multi, single = "PyModuleDef_Init" in imported, "PyModule_Create2" in imported
-        if multi != single:
-            r["kind"] = MULTI_PHASE if multi else SINGLE_PHASE
-    else:
-        r.update(status="error", reason=f"defines no export hook for {module}")
-        return r
-    if r["kind"] is None:
-        r["reason"] = ("the library imports both PyModuleDef_Init and PyModule_Create2: its "
-                       "modules may be of both kinds" if r["hook"] and "PyModuleDef_Init" in
-                       imported else "its symbols do not tell its init kind")
-        return r
-    sets_gil = "PyUnstable_Module_SetGIL" in imported
-    main, sub, ft, reasons = verdicts(r["kind"], None, None, sets_gil)  # type: ignore[arg-type]
-    if r["kind"] != SINGLE_PHASE:  # slot values are data: unknown without loading it
-        sub = ft = None
-        reasons = ["its slots are data: inspect it without --static for subinterpreter and "
-                   "free-threading support"]
-    r.update(runnable_as_main=main, subinterpreters=sub, free_threading=ft,
-             reason="; ".join(["inferred from the C-API functions it imports", *reasons]))
-    return r
 
 
 # --- finding extension modules --------------------------------------------------------------
@@ -146,7 +103,7 @@ def _distributions(suffixes: tuple[str, ...]) -> dict[str, tuple[str, str]]:
     return index
 
 
-def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, object]]]:
+def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[Record]]:
     """(modules to inspect, records already made) for the audit's arguments.
 
     Each module item carries its name, path, location and distribution. Wheels are read
@@ -154,7 +111,7 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
     """
     suffixes = extension_suffixes()
     items: list[dict[str, str]] = []
-    wheel_records: list[dict[str, object]] = []
+    wheel_records: list[Record] = []
     if not targets:
         index = _distributions(suffixes)
         found: set[str] = set()
@@ -170,6 +127,8 @@ def collect(targets: list[str]) -> tuple[list[dict[str, str]], list[dict[str, ob
         return items, wheel_records
     for target in targets:
         if target.endswith(".whl") and os.path.isfile(target):
+            from .static import wheel
+
             wheel_records += wheel(target)
         elif os.path.isdir(target):
             items += [{"module": m, "path": p, "location": target, "distribution": "",
@@ -200,63 +159,16 @@ def _distribution_modules(name: str, suffixes: tuple[str, ...]) -> list[dict[str
     return items
 
 
-_MAX_MEMBER = 1 << 30  # a wheel member claiming more is not read (a zip bomb, or no library)
-
-
-def wheel(path: str) -> list[dict[str, object]]:
-    """Static records of every extension module in a wheel file (any Python version's)."""
-    import zipfile
-
-    name, _, rest = os.path.basename(path).partition("-")
-    version = rest.partition("-")[0]
-    records = []
-    try:
-        z = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        r = _base(name, path)
-        r.update(status="error", inferred=True, reason=f"cannot read the wheel: {exc}",
-                 location=path, distribution=name, version=version)
-        return [r]
-    with z:
-        for info in sorted(z.infolist(), key=lambda i: i.filename):
-            member = info.filename
-            base = member.rsplit("/", 1)[-1]
-            if not (base.endswith((".so", ".pyd")) and ".data/" not in member):
-                continue
-            stem = base.split(".", 1)[0]
-            package = member.split("/")[:-1]
-            module = ".".join([*package, stem])
-            if not all(p.isidentifier() for p in module.split(".")):
-                continue
-            if info.file_size > _MAX_MEMBER:
-                r = _base(module, f"{path}!{member}")
-                r.update(status="error", inferred=True, reason=f"the wheel says it holds "
-                         f"{info.file_size} bytes, more than extrun reads ({_MAX_MEMBER})")
-            else:
-                try:
-                    data = z.read(member)
-                except Exception as exc:
-                    data = None
-                    r = _base(module, f"{path}!{member}")
-                    r.update(status="error", inferred=True,
-                             reason=f"cannot read it from the wheel: {type(exc).__name__}: {exc}")
-                if data is not None:
-                    r = static_record(module, f"{path}!{member}", data)
-            r.update(location=path, distribution=name, version=version)
-            records.append(r)
-    return records
-
-
 # --- reports ------------------------------------------------------------------------------
 
 
-def _mark(value: object) -> str:
-    return {True: "yes", False: "no", None: "?"}[value]  # type: ignore[index]
+def _mark(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "no"
 
 
-def table(records: list[dict[str, object]]) -> str:
+def table(records: list[Record]) -> str:
     """Records grouped by distribution (or location), one line each, then a summary."""
-    groups: dict[str, list[dict[str, object]]] = {}
+    groups: dict[str, list[Record]] = {}
     for r in records:
         dist = r.get("distribution")
         key = f"{dist} {r.get('version', '')}".strip() if dist else f"[{r.get('location')}]"
@@ -281,17 +193,17 @@ def table(records: list[dict[str, object]]) -> str:
     return "\n".join(lines).lstrip("\n")
 
 
-def summary(records: list[dict[str, object]]) -> str:
+def summary(records: list[Record]) -> str:
     kinds: dict[str, int] = {}
     for r in records:
         key = str(r["kind"] if r["status"] == "ok" and r["kind"] else r["status"])
         kinds[key] = kinds.get(key, 0) + 1
-    def count(field: str) -> int:
-        return sum(1 for r in records if r[field] is True)
     parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    sub, ft, main = ([r[f] for r in records]
+                     for f in ("subinterpreters", "free_threading", "runnable_as_main"))
     return (f"{len(records)} extension modules: {parts}. Ready for isolated subinterpreters: "
-            f"{count('subinterpreters')}; declare free threading: {count('free_threading')}; "
-            f"runnable as __main__: {count('runnable_as_main')}.")
+            f"{sub.count(True)}; declare free threading: {ft.count(True)}; "
+            f"runnable as __main__: {main.count(True)}.")
 
 
 # --- command lines ------------------------------------------------------------------------
@@ -302,44 +214,6 @@ def _progress(done: int, total: int) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
-
-
-def inspect_main(args: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="extrun inspect", description=(
-        "What extension modules declare. Each is inspected in a child process unless "
-        "--in-process."))
-    parser.add_argument("targets", nargs="+", metavar="TARGET",
-                        help="a module name or an extension library's path")
-    parser.add_argument("--json", action="store_true", help="print the versioned JSON schema")
-    parser.add_argument("--in-process", action="store_true",
-                        help="inspect in this process (a crash takes extrun with it)")
-    parser.add_argument("--static", action="store_true",
-                        help="run nothing of the libraries: infer from their symbols")
-    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
-    opts = parser.parse_args(args)
-    if opts.static:
-        from .inspection import resolve
-
-        records = []
-        for target in opts.targets:
-            try:
-                module, path = resolve(target)
-            except ImportError as exc:
-                records.append({**_base(target, None), "status": "error", "reason": str(exc)})
-                continue
-            records.append(static_record(module, path))
-    elif opts.in_process:
-        records = [inspect_one(t) for t in opts.targets]
-    else:  # paths are resolved here (no import needed), module names in the child
-        from .names import module_name_from_path
-
-        items = [{"module": module_name_from_path(t), "path": os.path.abspath(t)}
-                 if os.path.isfile(t) else {"target": t} for t in opts.targets]
-        records = inspect_all(items, timeout=opts.timeout)
-    print(document(records) if opts.json else "\n\n".join(describe(r) for r in records))
-    return 0 if all(r["status"] == "ok" for r in records) else 1
 
 
 def audit_main(args: list[str]) -> int:
@@ -361,12 +235,14 @@ def audit_main(args: list[str]) -> int:
     opts = parser.parse_args(args)
     items, records = collect(opts.targets)
     if opts.static:
-        records += [{**static_record(i["module"], i["path"]), **_labels(i)} for i in items]
+        from .static import static_record
+
+        records += [_labelled(static_record(i["module"], i["path"]), i) for i in items]
     else:
         progress = _progress if sys.stderr.isatty() else None
         found = inspect_all([{"module": i["module"], "path": i["path"]} for i in items],
                             jobs=opts.jobs, timeout=opts.timeout, progress=progress)
-        records += [{**r, **_labels(i)} for r, i in zip(found, items, strict=True)]
+        records += [_labelled(r, i) for r, i in zip(found, items, strict=True)]
     print(document(records) if opts.json else table(records))
     failed = [c for c in opts.fail_on if any(FAIL_CONDITIONS[c](r) for r in records)]
     for condition in failed:
@@ -377,6 +253,8 @@ def audit_main(args: list[str]) -> int:
     return 1 if failed else 0
 
 
-def _labels(item: dict[str, str]) -> dict[str, str]:
-    return {"location": item["location"], "distribution": item["distribution"],
-            "version": item["version"]}
+def _labelled(r: Record, item: dict[str, str]) -> Record:
+    """The record with the audit's labels: where it was found, its distribution."""
+    r.update({"location": item["location"], "distribution": item["distribution"],
+              "version": item["version"]})
+    return r

@@ -35,10 +35,14 @@ def main(argv: list[str] | None = None, namespace: dict[str, object] | None = No
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
         return _run(args[1:], namespace)
-    if args and args[0] in ("inspect", "audit"):
-        from . import audit
+    if args and args[0] == "inspect":
+        from .inspection import inspect_main
 
-        return audit.inspect_main(args[1:]) if args[0] == "inspect" else audit.audit_main(args[1:])
+        return inspect_main(args[1:])
+    if args and args[0] == "audit":
+        from .audit import audit_main
+
+        return audit_main(args[1:])
     if args and args[0] in ("integration", "hook"):  # "hook": extrun 0.1's name, kept
         from .integration import main as integration_main
 

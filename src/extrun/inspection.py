@@ -28,8 +28,48 @@ from .names import SINGLE_PHASE, is_path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from typing import NotRequired, TypedDict
 
     from .definition import Definition
+
+    class Method(TypedDict):
+        name: str
+        flags: int
+        doc: str | None
+
+    class SlotRecord(TypedDict):
+        id: int
+        name: str | None  # None: an id this CPython does not know
+        value: int
+
+    class Record(TypedDict):
+        """One module, as the JSON schema (README, "JSON schema") documents it: the record is its
+        own JSON form."""
+
+        module: str | None
+        path: str | None
+        status: str  # ok, error, crashed, timeout
+        kind: str | None  # names.MULTI_PHASE, SINGLE_PHASE, SLOTS
+        hook: str | None
+        m_size: int | None
+        doc: str | None
+        methods: list[Method]
+        slots: list[SlotRecord]
+        create: bool | None
+        exec_slots: int | None
+        multiple_interpreters: int | None
+        gil: int | None
+        traverse: bool | None
+        clear: bool | None
+        free: bool | None
+        subinterpreters: bool | None
+        free_threading: bool | None
+        runnable_as_main: bool | None
+        reason: str
+        inferred: bool
+        location: NotRequired[str]  # audit only
+        distribution: NotRequired[str]
+        version: NotRequired[str]
 
 SCHEMA = 1
 
@@ -37,13 +77,15 @@ PER_INTERPRETER_GIL_SUPPORTED = 2
 GIL_NOT_USED = 1
 
 
-def _base(module: str | None, path: str | None) -> dict[str, object]:
+def record(module: str | None, path: str | None, status: str = "ok", reason: str = "",
+           inferred: bool = False) -> Record:
+    """A record that knows nothing yet (or, with ``status``, why it never will)."""
     return {
-        "module": module, "path": path, "status": "ok", "kind": None, "hook": None,
+        "module": module, "path": path, "status": status, "kind": None, "hook": None,
         "m_size": None, "doc": None, "methods": [], "slots": [], "create": None,
         "exec_slots": None, "multiple_interpreters": None, "gil": None, "traverse": None,
         "clear": None, "free": None, "subinterpreters": None, "free_threading": None,
-        "runnable_as_main": None, "reason": "", "inferred": False,
+        "runnable_as_main": None, "reason": reason, "inferred": inferred,
     }
 
 
@@ -78,17 +120,17 @@ def verdicts(kind: str | None, multiple_interpreters: int | None, gil: int | Non
     return True, subinterpreters, free_threading, reasons
 
 
-def from_definition(d: Definition) -> dict[str, object]:
+def from_definition(d: Definition) -> Record:
     """The record of a definition read in this process."""
-    r = _base(d.name, d.path)
-    r.update(
-        kind=d.kind, hook=d.hook.symbol, m_size=d.size, doc=d.doc,
-        methods=[{"name": n, "flags": f, "doc": doc} for n, f, doc in d.methods],
-        slots=[{"id": s.id, "name": s.name, "value": s.value} for s in d.slots],
-        create=d.has_create, exec_slots=d.exec_count,
-        multiple_interpreters=d.multiple_interpreters, gil=d.gil,
-        traverse=d.traverse, clear=d.clear, free=d.free,
-    )
+    r = record(d.name, d.path)
+    r.update({
+        "kind": d.kind, "hook": d.hook.symbol, "m_size": d.size, "doc": d.doc,
+        "methods": [{"name": n, "flags": f, "doc": doc} for n, f, doc in d.methods],
+        "slots": [{"id": s.id, "name": s.name, "value": s.value} for s in d.slots],
+        "create": d.has_create, "exec_slots": d.exec_count,
+        "multiple_interpreters": d.multiple_interpreters, "gil": d.gil,
+        "traverse": d.traverse, "clear": d.clear, "free": d.free,
+    })
     sets_gil = False
     if d.kind == SINGLE_PHASE:
         from . import _capi
@@ -97,7 +139,7 @@ def from_definition(d: Definition) -> dict[str, object]:
         if declared is not None:  # free-threaded: what the module's init really declared
             sets_gil = declared == 1
         else:  # elsewhere, whether its binary can: a single-phase module declares it at run
-            from .elf import dynamic_symbols  # time, with this function
+            from .static import dynamic_symbols  # time, with this function
 
             try:
                 sets_gil = "PyUnstable_Module_SetGIL" in dynamic_symbols(d.path)[1]
@@ -110,8 +152,8 @@ def from_definition(d: Definition) -> dict[str, object]:
         reasons.append("has Py_mod_create: extrun creates it, then makes it __main__")
     if d.unknown_slots:
         reasons.append(f"slot ids unknown to this CPython: {d.unknown_slots}")
-    r.update(runnable_as_main=main, subinterpreters=sub, free_threading=ft,
-             reason="; ".join(reasons))
+    r.update({"runnable_as_main": main, "subinterpreters": sub, "free_threading": ft,
+             "reason": "; ".join(reasons)})
     return r
 
 
@@ -138,7 +180,7 @@ def resolve(target: str) -> tuple[str, str]:
 
 
 def inspect_one(target: str | None = None, module: str | None = None,
-                path: str | None = None) -> dict[str, object]:
+                path: str | None = None) -> Record:
     """Inspect in this process: a target to resolve, or a module name and its library."""
     from .loader import definition_for
 
@@ -150,8 +192,8 @@ def inspect_one(target: str | None = None, module: str | None = None,
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # the module's own errors, SystemExit included
-        r = _base(module or target, path)
-        r.update(status="error", reason=f"{type(exc).__name__}: {exc}".strip())
+        r = record(module or target, path)
+        r.update({"status": "error", "reason": f"{type(exc).__name__}: {exc}".strip()})
         return r
 
 
@@ -177,7 +219,7 @@ class _Worker:
         self.proc.stdin.close()
         os.set_blocking(self.stdout.fileno(), False)
 
-    def read(self) -> list[tuple[int, dict[str, object]]] | None:
+    def read(self) -> list[tuple[int, Record]] | None:
         """The records that arrived, with their item indexes; None at end of output."""
         try:
             chunk = os.read(self.stdout.fileno(), 1 << 16)
@@ -198,7 +240,7 @@ class _Worker:
 
 
 def inspect_all(items: list[dict[str, str]], jobs: int = 1, timeout: float = 30.0,
-                progress: Callable[[int, int], None] | None = None) -> list[dict[str, object]]:
+                progress: Callable[[int, int], None] | None = None) -> list[Record]:
     """Inspect each item ({"target": ...} or {"module": ..., "path": ...}) in worker processes.
 
     Workers take batches; a module that crashes its worker, exits it, or hangs longer than
@@ -207,7 +249,7 @@ def inspect_all(items: list[dict[str, str]], jobs: int = 1, timeout: float = 30.
     """
     import selectors
 
-    results: list[dict[str, object] | None] = [None] * len(items)
+    results: list[Record | None] = [None] * len(items)
     pending = list(range(len(items)))
     batch_size = max(1, min(32, len(items) // (4 * max(jobs, 1))))
     selector = selectors.DefaultSelector()
@@ -220,9 +262,8 @@ def inspect_all(items: list[dict[str, str]], jobs: int = 1, timeout: float = 30.
         if worker.batch:  # the first unanswered module is the culprit; the rest go on
             culprit = worker.batch.pop(0)
             item = items[culprit]
-            record = _base(item.get("module") or item.get("target"), item.get("path"))
-            record.update(status=status, reason=reason)
-            results[culprit] = record
+            results[culprit] = record(item.get("module") or item.get("target"),
+                                      item.get("path"), status, reason)
             pending[:0] = worker.batch
 
     while pending or running:
@@ -237,8 +278,8 @@ def inspect_all(items: list[dict[str, str]], jobs: int = 1, timeout: float = 30.
             answered = worker.read()
             if answered is None:
                 stop(worker, "crashed", worker.failure())
-            for index, record in answered or ():
-                results[index] = record
+            for index, answer in answered or ():
+                results[index] = answer
         for worker in [w for w in running if w.deadline <= time.monotonic()]:
             worker.proc.kill()
             worker.proc.wait()
@@ -256,15 +297,15 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def document(records: Iterable[dict[str, object]]) -> str:
+def document(records: Iterable[Record]) -> str:
     """The versioned JSON document: ``{"schema": 1, "modules": [...]}``."""
     return json.dumps({"schema": SCHEMA, "modules": list(records)}, indent=2)
 
 
-def describe(r: dict[str, object]) -> str:
+def describe(r: Record) -> str:
     """A record for people."""
-    def yes(value: object) -> str:
-        return {True: "yes", False: "no", None: "unknown"}[value]  # type: ignore[index]
+    def yes(value: bool | None) -> str:
+        return "unknown" if value is None else "yes" if value else "no"
 
     lines = [f"{r['module']}  ({r['path']})"]
     if r["status"] != "ok":
@@ -278,8 +319,8 @@ def describe(r: dict[str, object]) -> str:
         doc = str(r["doc"]).strip().splitlines()[0] if r["doc"] else None
         lines.append(f"  doc: {doc!r}")
         methods = r["methods"]
-        lines.append(f"  methods: {', '.join(m['name'] for m in methods) or '-'}")  # type: ignore[attr-defined]
-        slots = [f"{s['name'] or s['id']}={s['value']:#x}" for s in r["slots"]]  # type: ignore[attr-defined]
+        lines.append(f"  methods: {', '.join(m['name'] for m in methods) or '-'}")
+        slots = [f"{s['name'] or s['id']}={s['value']:#x}" for s in r["slots"]]
         lines.append(f"  slots: {', '.join(slots) or '-'}")
     lines.append(f"  runnable as __main__: {yes(r['runnable_as_main'])}; isolated "
                  f"subinterpreters: {yes(r['subinterpreters'])}; declares free threading: "
@@ -287,3 +328,46 @@ def describe(r: dict[str, object]) -> str:
     if r["reason"]:
         lines.append(f"  why: {r['reason']}")
     return "\n".join(lines)
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def inspect_main(args: list[str]) -> int:
+    """``extrun inspect``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="extrun inspect", description=(
+        "What extension modules declare. Each is inspected in a child process unless "
+        "--in-process."))
+    parser.add_argument("targets", nargs="+", metavar="TARGET",
+                        help="a module name or an extension library's path")
+    parser.add_argument("--json", action="store_true", help="print the versioned JSON schema")
+    parser.add_argument("--in-process", action="store_true",
+                        help="inspect in this process (a crash takes extrun with it)")
+    parser.add_argument("--static", action="store_true",
+                        help="run nothing of the libraries: infer from their symbols")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    opts = parser.parse_args(args)
+    records: list[Record]
+    if opts.static:
+        from .static import static_record
+
+        records = []
+        for target in opts.targets:
+            try:
+                module, path = resolve(target)
+            except ImportError as exc:
+                records.append(record(target, None, "error", str(exc)))
+                continue
+            records.append(static_record(module, path))
+    elif opts.in_process:
+        records = [inspect_one(t) for t in opts.targets]
+    else:  # paths are resolved here (no import needed), module names in the child
+        from .names import module_name_from_path
+
+        items = [{"module": module_name_from_path(t), "path": os.path.abspath(t)}
+                 if os.path.isfile(t) else {"target": t} for t in opts.targets]
+        records = inspect_all(items, timeout=opts.timeout)
+    print(document(records) if opts.json else "\n\n".join(describe(r) for r in records))
+    return 0 if all(r["status"] == "ok" for r in records) else 1

@@ -258,7 +258,7 @@ def load_all(path: str, names: list[str] | None = None) -> dict[str, types.Modul
     ``names`` defaults to every module whose export hook the library defines.
     """
     if names is None:
-        from .elf import exported_modules
+        from .static import exported_modules
 
         names = exported_modules(path)
     return {name: load(path, name) for name in names}

@@ -50,8 +50,9 @@ if TYPE_CHECKING:
 
 # The three C types the run path needs, made as ctypes/__init__.py makes them, on the _ctypes
 # C module: importing the ctypes package would double the start-up cost of `extrun run`. Each
-# type costs ~20 us to make: Py_ssize_t is read as a pointer-sized word (:func:`signed`),
-# memory comes from bytearrays, objects are passed by address.
+# type made costs start-up time (benchmarks/README.md), so there are few: Py_ssize_t is read as
+# a pointer-sized word (:func:`signed`), memory comes from bytearrays, objects are passed by
+# address.
 
 
 if TYPE_CHECKING:  # the ctypes package's types are the same, as far as types go
@@ -79,7 +80,7 @@ SSIZE_T = "Py_ssize_t"  # a Struct field type: a pointer-sized word, read throug
 class _PythonAPIFunction(CFuncPtr):
     """What ctypes.PYFUNCTYPE makes (the GIL stays held; ctypes raises the exception a call
     leaves set), as ctypes.pythonapi's function class: the signature is set on each function,
-    not one class per signature (each class costs ~20 us of start-up)."""
+    not one class per signature (each class made costs start-up time)."""
 
     _flags_ = FUNCFLAG_CDECL | FUNCFLAG_PYTHONAPI
     _restype_ = c_int
@@ -206,7 +207,8 @@ MODULEDEF_TYPE = dlsym(_PROCESS, "PyModuleDef_Type")
 # --- struct views ---------------------------------------------------------------------------
 #
 # Not ctypes.Structure: since 3.14 defining one imports the ctypes package (its layout code moved
-# to ctypes._layout), ~1 ms of start-up. The offsets are computed by C's rules, as ctypes does.
+# to ctypes._layout), a large part of the run path's cost. The offsets are computed by C's rules,
+# as ctypes does.
 
 
 class Struct:

@@ -28,7 +28,7 @@ def _run_as_main() -> None:
     """The code runpy's ``_run_module_as_main`` is given (``python -m EXT``, ``python DIR``):
     ``_run_code`` executes it with ``__main__``'s namespace as its globals, where it has just set
     ``__spec__`` to the target's. A function's code object rather than ``compile()``: the first
-    ``compile()`` in a process builds the ``ast`` module's types (~0.7 ms)."""
+    ``compile()`` in a process builds the ``ast`` module's types (benchmarks/README.md)."""
     __import__("extrun.commandline", fromlist=["_"]).run_integrated(__spec__, globals(), True)
 
 

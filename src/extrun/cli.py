@@ -1,5 +1,5 @@
-"""The ``extrun`` command. Arguments are parsed by hand: argparse alone costs ~12 ms of start-up,
-and ``run`` must cost no more than ``python -m`` itself."""
+"""The ``extrun`` command. Arguments are parsed by hand: importing argparse alone costs more
+than ``python -m`` itself (benchmarks/README.md), and ``run`` must cost about what that does."""
 
 
 import sys

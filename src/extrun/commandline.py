@@ -282,7 +282,7 @@ def _importer(path: str) -> object:
     """CPython's ``PyImport_GetImporter``, which ``python PATH`` asks whether PATH is something
     to import ``__main__`` from (a directory, a zip file) or a script: the first of
     ``sys.path_hooks`` that accepts it, cached in ``sys.path_importer_cache`` (None too).
-    Not ``zipfile.is_zipfile``: importing zipfile costs ~10 ms."""
+    Not ``zipfile.is_zipfile``: importing zipfile costs more than the rest of a run."""
     cache = sys.path_importer_cache
     if path in cache:
         return cache[path]

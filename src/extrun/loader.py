@@ -8,7 +8,7 @@ The C API itself validates slots and runs create/exec, so errors are CPython's o
 
 
 # `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
-# importlib.machinery.__path__, whose module __getattr__ imports warnings (0.5 ms at start-up)
+# importlib.machinery.__path__, whose module __getattr__ imports warnings
 import _thread
 import importlib.machinery as machinery
 import sys

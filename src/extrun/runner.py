@@ -18,7 +18,7 @@ top of it. On the run path: it imports nothing beyond what ``python -m`` itself 
 
 
 # `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
-# importlib.machinery.__path__, whose module __getattr__ imports warnings (0.5 ms at start-up)
+# importlib.machinery.__path__, whose module __getattr__ imports warnings
 import importlib.machinery as machinery
 import os
 import sys

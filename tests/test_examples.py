@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .test_integration import make_venv
+from .conftest import make_venv
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
 

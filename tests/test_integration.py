@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import venv
 from pathlib import Path
 
 import pytest
@@ -14,46 +13,23 @@ import pytest
 import extrun
 from extrun import integration
 
-from .test_runner import (  # noqa: F401  (work is a fixture)
+from .conftest import (
     COLLECTOR,
-    PROBESCRIPT,
-    PYPROBE,
     assert_runpy_then_probescript,
+    integration_cmd,
+    make_venv,
     report,
-    work,
 )
 
 SRC = str(Path(extrun.__file__).resolve().parent.parent)
 
 
-def make_venv(root: Path) -> tuple[str, Path]:
-    """A fresh venv (no pip) in which extrun is importable; returns (python, site-packages)."""
-    venv.create(root, with_pip=False, symlinks=os.name != "nt")
-    python = str(root / "bin" / "python")
-    purelib = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True).stdout.strip()
-    site = Path(purelib)
-    (site / "extrun-src.pth").write_text(SRC + "\n")
-    return python, site
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    return make_venv(tmp_path_factory.mktemp("venv"))
-
-
-def py(python: str, work: Path, *args: str, action: str = "",  # noqa: F811
+def py(python: str, work: Path, *args: str, action: str = "",
        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = dict(os.environ, PROBESCRIPT_ACTION=action, PYTHONPATH=str(work / "hooks"))
+    environ = dict(os.environ, PROBESCRIPT_ACTION=action, PYTHONPATH=str(work / "scripts"))
     environ.update(extra_env or {})
     return subprocess.run([python, *args], cwd=work, capture_output=True, text=True,
                           env=environ, timeout=60)
-
-
-def integration_cmd(python: str, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-m", "extrun", "integration", *args], capture_output=True,
-                          text=True, timeout=60, **kw)  # type: ignore[call-overload]
 
 
 def test_install_status_uninstall(env: tuple[str, Path]) -> None:
@@ -119,7 +95,7 @@ def integrated(env: tuple[str, Path]) -> str:
     integration_cmd(python, "uninstall")
 
 
-def test_python_m_extension(integrated: str, work: Path) -> None:  # noqa: F811
+def test_python_m_extension(integrated: str, work: Path) -> None:
     r = report(py(integrated, work, "-m", "mainprobe", "a", "--help"))
     assert (r["name"], r["spec"], r["argv"]) == (
         "__main__", "mainprobe", [str(work / f"mainprobe{sysconfig.get_config_var('EXT_SUFFIX')}"),
@@ -128,19 +104,19 @@ def test_python_m_extension(integrated: str, work: Path) -> None:  # noqa: F811
     assert r["path0"] == str(work)
 
 
-def test_python_m_package_and_directory(integrated: str, work: Path) -> None:  # noqa: F811
+def test_python_m_package_and_directory(integrated: str, work: Path) -> None:
     assert report(py(integrated, work, "-m", "extpkg"))["spec"] == "extpkg.__main__"
     r = report(py(integrated, work, "extdir", "d"))
     assert r["spec"] == "__main__" and r["argv"] == ["extdir", "d"]
     assert report(py(integrated, work, "-m", "mainprobe_create"))["is_main"]
 
 
-def test_traceback_as_python_prints_it(integrated: str, work: Path) -> None:  # noqa: F811
+def test_traceback_as_python_prints_it(integrated: str, work: Path) -> None:
     assert_runpy_then_probescript(py(integrated, work, "-m", "mainprobe", action="raise").stderr,
                               py(integrated, work, "-m", "pymod", "raise").stderr)
 
 
-def test_single_phase_one_line(integrated: str, work: Path) -> None:  # noqa: F811
+def test_single_phase_one_line(integrated: str, work: Path) -> None:
     proc = py(integrated, work, "-m", "sp_basic")
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "single-phase initialization" in proc.stderr
@@ -151,7 +127,7 @@ def test_single_phase_one_line(integrated: str, work: Path) -> None:  # noqa: F8
     ("-m", "no_such_module"), ("-m", "nomain"), ("-m", "nspkg"), ("-m", "pymod", "raise"),
     ("-c", "import sys; print(sorted(m for m in sys.modules if m.startswith('extrun')))"),
 ])
-def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F811
+def test_python_targets_untouched(env: tuple[str, Path], work: Path,
                                   args: tuple[str, ...]) -> None:
     python, _ = env
     without = py(python, work, *args)
@@ -165,7 +141,7 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,  # noqa: F8
 
 
 def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
-                                                      work: Path) -> None:  # noqa: F811
+                                                      work: Path) -> None:
     """What the .pth line costs every start: for -c nothing is imported; otherwise
     `_extrun_integration` (and nothing else), which patches nothing for scripts and the REPL."""
     python, _ = env
@@ -192,7 +168,7 @@ LIST_EXTRUN = ("import sys; print(sorted(m for m in sys.modules if m.startswith(
     ("-c", LIST_EXTRUN), ("listmods.py",), ("listmods",), ("-m", "listmods"), ("listdir",),
     ("-m", "listpkg"),
 ])
-def test_nothing_of_extrun_imported_for_other_targets(integrated: str, work: Path,  # noqa: F811
+def test_nothing_of_extrun_imported_for_other_targets(integrated: str, work: Path,
                                                       args: tuple[str, ...]) -> None:
     """Without -m, or with a target that is not an extension module, extrun stays unimported
     (a script without the .py suffix, as pip's console scripts, included)."""
@@ -214,7 +190,7 @@ print(sorted(n for n in sys.modules if n.startswith('extrun')))
 """
 
 
-def test_other_askers_get_the_original_answer(integrated: str, work: Path) -> None:  # noqa: F811
+def test_other_askers_get_the_original_answer(integrated: str, work: Path) -> None:
     """In a `python -m` run of a Python module, whoever asks an extension loader for code
     directly (not through runpy) gets CPython's answer."""
     (work / "askcode.py").write_text(GET_CODE)
@@ -234,7 +210,7 @@ except ImportError as exc:
 """
 
 
-def test_runpy_run_module_runs_extensions(integrated: str, work: Path) -> None:  # noqa: F811
+def test_runpy_run_module_runs_extensions(integrated: str, work: Path) -> None:
     """Any runpy.run_module lookup of an extension module is answered (cProfile's, profile's,
     a program's own): it runs, and its namespace is what run_module returns; a module that
     cannot run is an ImportError for the caller."""
@@ -253,24 +229,24 @@ print(m.ExtensionFileLoader.get_code.__name__,
 """
 
 
-def test_patch_stays_for_the_run(integrated: str, work: Path) -> None:  # noqa: F811
+def test_patch_stays_for_the_run(integrated: str, work: Path) -> None:
     """After the target started the patch stays (so the program's own runpy lookups are
     answered), and direct askers still get the original answer."""
     proc = py(integrated, work, "-m", "mainprobe", action=f"exec:{STILL_PATCHED}")
     assert proc.stdout.splitlines()[-1] == "extrun_get_code None", proc.stderr
 
 
-def test_collector_running_when_the_target_starts(integrated: str, work: Path) -> None:  # noqa: F811
+def test_collector_running_when_the_target_starts(integrated: str, work: Path) -> None:
     proc = py(integrated, work, "-m", "mainprobe", action=f"exec:{COLLECTOR}")
     assert proc.stdout.splitlines()[-1] == "GC True False True", proc.stdout + proc.stderr
 
 
-def test_multiprocessing_through_the_hook(integrated: str, work: Path) -> None:  # noqa: F811
+def test_multiprocessing_through_the_hook(integrated: str, work: Path) -> None:
     proc = py(integrated, work, "-m", "mainprobe", action="mp-spawn")
     assert "CHILD __mp_main__ mainprobe True 1 2 2" in proc.stdout, proc.stderr
 
 
-def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,  # noqa: F811
+def test_stale_pth_is_harmless(env: tuple[str, Path], work: Path,
                                tmp_path: Path) -> None:
     python, site = make_venv(tmp_path / "stale")
     assert integration_cmd(python, "install").returncode == 0

@@ -12,27 +12,18 @@ import pytest
 
 from extrun.loader import definition_for, load
 
-from .conftest import CACHE, EXT_SUFFIX, HERE, compile_c
+from .conftest import (
+    CACHE,
+    EXT_SUFFIX,
+    HERE,
+    cythonize,
+    integration_cmd,
+    make_venv,
+    tool_version,
+)
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 REAL = HERE / "realworld"
-
-
-def tool_version(module: str) -> str:
-    try:
-        mod = __import__(module)
-    except ImportError:
-        pytest.skip(f"{module} is not installed (pip install '.[test]')")
-    return str(getattr(mod, "__version__", "?"))
-
-
-def cythonize(source: Path, module_name: str, workdir: Path) -> str:
-    """Cython -> C -> a library for this interpreter (the C step is cached)."""
-    version = tool_version("Cython")
-    c_file = workdir / (module_name.replace(".", "_") + ".c")
-    subprocess.run([sys.executable, "-m", "cython", "-3", "--module-name", module_name,
-                    str(source), "-o", str(c_file)], check=True, capture_output=True)
-    return compile_c(c_file, module_name.rpartition(".")[2], salt=f"cython {version}")
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +105,6 @@ def test_mypyc_module(mypyc_module: Path) -> None:
 def test_cython_through_the_integration(cyworld: Path, tmp_path: Path) -> None:
     """Plain `python -m` of a Cython script and of a package with a compiled __main__, in a
     fresh venv with the integration installed."""
-    from .test_integration import integration_cmd, make_venv
 
     python, _ = make_venv(tmp_path / "venv")
     assert integration_cmd(python, "install").returncode == 0

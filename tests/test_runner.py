@@ -3,113 +3,16 @@
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
-import extrun
-
-from .conftest import EXT_SUFFIX, build
-
-SRC = str(Path(extrun.__file__).parent.parent)
-
-PROBESCRIPT = '''
-import sys
-HEAVY = ("argparse", "re", "enum", "typing", "dataclasses", "ctypes", "_ctypes")
-LOADED_BEFORE_THIS_HOOK = sorted(m for m in HEAVY if m in sys.modules)
-import json, os
-def report(module):
-    thing = getattr(module, "Thing", None)
-    out = {
-        "name": module.__name__, "file": module.__file__, "doc": module.__doc__,
-        "spec": module.__spec__.name, "loader": type(module.__loader__).__name__,
-        "package": module.__package__, "cached": getattr(module, "__cached__", None),
-        "keys": sorted(k for k in vars(module)),
-        "argv": sys.argv, "path0": sys.path[0],
-        "is_main": sys.modules["__main__"] is module,
-        "def_ok": module.def_ok() if hasattr(module, "def_ok") else None,
-    }
-    if thing is not None:
-        module.increment(); module.increment()
-        out["thing_module_is_main"] = thing().module() is module
-        out["counter"] = thing().counter()
-    print("REPORT " + json.dumps(out))
-def on_exec(module):
-    if module.__name__ not in ("__main__",):
-        return
-    report(module)
-    action = os.environ.get("PROBESCRIPT_ACTION", "")
-    if action == "exit3":
-        raise SystemExit(3)
-    if action == "raise":
-        raise ValueError("boom")
-    if action == "kbd":
-        raise KeyboardInterrupt
-    if action == "mods":
-        print("MODS", LOADED_BEFORE_THIS_HOOK)
-    if action.startswith("exec:"):
-        exec(action[5:], {})
-    if action.startswith("mp-"):
-        import multiprocessing
-        ctx = multiprocessing.get_context(action[3:])
-        p = ctx.Process(target=child_report, args=(module.increment,))
-        p.start(); p.join()
-        print("CHILD EXIT", p.exitcode, flush=True)
-def child_report(func):
-    main = sys.modules["__main__"]
-    print("CHILD", main.__name__, main.__spec__.name, main.def_ok(), func(), func(),
-          main.Thing().counter(), flush=True)
-'''
-
-PYPROBE = '''
-import sys
-print(sorted((k, re.sub(" at 0x[0-9a-f]+", "", repr(v)) if k != "__builtins__" else "b")
-             for k, v in globals().items() if k not in ("sys", "re")))
-print(sys.argv, sys.path[0])
-if len(sys.argv) > 1 and sys.argv[1] == "exit3": raise SystemExit(3)
-if len(sys.argv) > 1 and sys.argv[1] == "raise": raise ValueError("boom")
-'''
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory of targets: Python modules and packages, and extension libraries."""
-    root = tmp_path_factory.mktemp("work")
-    lib = build("mainprobe")
-    (root / "hooks").mkdir()
-    (root / "hooks" / "probescript.py").write_text(PROBESCRIPT)
-    for name in ("mainprobe", "mainprobe_create"):
-        shutil.copy(lib, root / f"{name}{EXT_SUFFIX}")
-    shutil.copy(build("singlephase"), root / f"sp_basic{EXT_SUFFIX}")
-    shutil.copy(lib, root / f"nohook{EXT_SUFFIX}")
-    (root / f"corrupt{EXT_SUFFIX}").write_text("not a library\n" * 100)
-    (root / "extpkg").mkdir()
-    (root / "extpkg" / "__init__.py").write_text("")
-    shutil.copy(lib, root / "extpkg" / f"__main__{EXT_SUFFIX}")
-    (root / "extdir").mkdir()
-    shutil.copy(lib, root / "extdir" / f"__main__{EXT_SUFFIX}")
-    probe = "import re\n" + PYPROBE
-    (root / "pymod.py").write_text(probe)
-    (root / "pypkg").mkdir()
-    (root / "pypkg" / "__init__.py").write_text("")
-    (root / "pypkg" / "__main__.py").write_text(probe)
-    (root / "pypkg" / "rel.py").write_text("VALUE = 42\n")
-    (root / "pypkg" / "userel.py").write_text("from .rel import VALUE\nprint('REL', VALUE)\n")
-    (root / "nomain").mkdir()
-    (root / "nomain" / "__init__.py").write_text("")
-    (root / "nspkg").mkdir()
-    (root / "pydir").mkdir()
-    (root / "pydir" / "__main__.py").write_text(probe)
-    with zipfile.ZipFile(root / "app.zip", "w") as z:
-        z.writestr("__main__.py", probe)
-    return root
+from .conftest import COLLECTOR, EXT_SUFFIX, SRC, assert_runpy_then_probescript, build, report
 
 
 def run(work: Path, *args: str, native: bool = False, action: str = "",
@@ -117,19 +20,13 @@ def run(work: Path, *args: str, native: bool = False, action: str = "",
     """``python ARGS`` (``native``) or ``python -m extrun run ARGS``; with ``native_flags``,
     ARGS starts with two interpreter options (e.g. ``-X gil=1``) given to python itself."""
     flags, args = (list(args[:2]), args[2:]) if native_flags else ([], args)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(work / "hooks")]),
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([SRC, str(work / "scripts")]),
                PROBESCRIPT_ACTION=action)
     env.pop("PYTHONINSPECT", None)
     cmd = ([sys.executable, *flags, *args] if native
            else [sys.executable, *flags, "-m", "extrun", "run", *args])
     return subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env, input=stdin,
                           timeout=60)
-
-
-def report(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("REPORT ")]
-    assert len(lines) == 1, (proc.stdout, proc.stderr)
-    return json.loads(lines[0][7:])  # type: ignore[no-any-return]
 
 
 def same_as_python(work: Path, *args: str) -> None:
@@ -260,18 +157,6 @@ def test_extension_exit_codes(work: Path) -> None:
     assert proc.returncode == 1 and proc.stderr.splitlines()[-1] == "ValueError: boom"
 
 
-def assert_runpy_then_probescript(ours: str, python: str) -> None:
-    """``ours`` (an extension target's traceback) is as python prints a -m target's: the same
-    two runpy frames as ``python`` (a Python -m target's), then the target's module frame
-    (its library, line 1, as a Python target's file), then the Python code it called."""
-    frames = [ln for ln in ours.splitlines() if ln.startswith("  File ")]
-    runpy_frames = [ln for ln in python.splitlines() if ln.startswith("  File ")][:2]
-    assert frames[:2] == runpy_frames and "runpy" in runpy_frames[0]  # frozen or not (debug)
-    assert len(frames) == 4 and "extrun" not in ours
-    assert frames[2].endswith(f'{EXT_SUFFIX}", line 1, in <module>') and "mainprobe" in frames[2]
-    assert "probescript.py" in frames[3]
-
-
 def test_extension_traceback_without_extrun_frames(work: Path) -> None:
     assert_runpy_then_probescript(run(work, "-m", "mainprobe", action="raise").stderr,
                               run(work, "-m", "pymod", "raise", native=True).stderr)
@@ -340,13 +225,6 @@ def test_pip_console_script(work: Path, tmp_path: Path, args: tuple[str, ...], c
         assert report(proc)["is_main"]
 
 
-COLLECTOR = ("import gc\n"  # enabled, nothing frozen, and it does collect
-             "n = gc.get_stats()[0]['collections']\n"
-             "for _ in range(5000): a = []; a.append(a)\n"
-             "print('GC', gc.isenabled(), gc.get_freeze_count() > 0,"
-             " gc.get_stats()[0]['collections'] > n)")
-
-
 @pytest.mark.parametrize("target", [("-m", "mainprobe"), ("-m", "mainprobe_create"),
                                     ("-m", "gcprobe"), ("gcprobe.py",)])
 def test_collector_running_when_the_target_starts(work: Path, target: tuple[str, ...]) -> None:
@@ -402,7 +280,13 @@ def test_run_path_is_lean(work: Path, tmp_path: Path) -> None:
     # what an extension target has loaded; -X gil=1: on a free-threaded build, printing the
     # warning that the undeclared mainprobe enables the GIL loads linecache and re, natively too
     proc = run(work, "-X", "gil=1", "-m", "mainprobe", action="mods", native_flags=True)
-    assert "MODS ['_ctypes']" in proc.stdout, proc.stdout + proc.stderr
+    # the same heavy modules as python itself has loaded at start-up (a .pth file of the
+    # machine's may import re), and _ctypes
+    heavy = ("argparse", "re", "enum", "typing", "dataclasses", "ctypes", "_ctypes")
+    plain = run(work, "-X", "gil=1", "-c", f"import sys; print(sorted(m for m in {heavy!r} "
+                "if m in sys.modules))", native=True, native_flags=True)
+    expected = sorted({*ast.literal_eval(plain.stdout), "_ctypes"})
+    assert f"MODS {expected}" in proc.stdout, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize(("name", "message"), [

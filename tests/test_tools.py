@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXT_SUFFIX, HERE
-from .test_integration import integration_cmd, make_venv
-from .test_realworld import cythonize
+from .conftest import EXT_SUFFIX, HERE, cythonize, integration_cmd, make_venv
 
 SRC = str(HERE.parent / "src")
 OUT = "PROF __main__ [] 144"
@@ -34,8 +32,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def integrated(tmp_path_factory: pytest.TempPathFactory) -> str:
-    python, _ = make_venv(tmp_path_factory.mktemp("integrated"))
+def integrated_venv(tmp_path_factory: pytest.TempPathFactory) -> str:
+    python, _ = make_venv(tmp_path_factory.mktemp("integrated_venv"))
     assert integration_cmd(python, "install").returncode == 0
     return python
 
@@ -82,12 +80,12 @@ def check(tool: str, proc: subprocess.CompletedProcess[str], target: str) -> Non
 
 @pytest.mark.parametrize("target", ["pyprof", "cyprof"])
 @pytest.mark.parametrize("tool", TOOLS)
-def test_tool_with_the_integration(integrated: str, world: Path, tool: str, target: str) -> None:
+def test_tool_with_the_integration(integrated_venv: str, world: Path, tool: str, target: str) -> None:
     """`python -m TOOL -m EXT` with the `python -m` integration installed."""
     args, stdin = TOOLS[tool]
     if why := native_failure(tool, target, world):
         pytest.skip(why)
-    check(tool, run(integrated, world, *args, target, stdin=stdin), target)
+    check(tool, run(integrated_venv, world, *args, target, stdin=stdin), target)
 
 
 @pytest.mark.parametrize("target", ["pyprof", "cyprof"])

@@ -61,7 +61,7 @@ def wrong_layouts() -> list[_capi.Layout]:
 @pytest.mark.parametrize("layout", wrong_layouts(), ids=repr)
 def test_wrong_layout_is_refused_before_any_write(layout: _capi.Layout) -> None:
     # an ImportError, so that `import extrun` fails as a missing module would, with the cause
-    with pytest.raises(ImportError, match="extrun: .*(refusing|not a possible)") as info:
+    with pytest.raises(ImportError, match=r"extrun: .*(refusing|not a possible)") as info:
         _capi.verify_layout(layout)
     assert type(info.value) is _capi.LayoutError
 

@@ -80,7 +80,8 @@ def check(tool: str, proc: subprocess.CompletedProcess[str], target: str) -> Non
 
 @pytest.mark.parametrize("target", ["pyprof", "cyprof"])
 @pytest.mark.parametrize("tool", TOOLS)
-def test_tool_with_the_integration(integrated_venv: str, world: Path, tool: str, target: str) -> None:
+def test_tool_with_the_integration(integrated_venv: str, world: Path, tool: str,
+                                   target: str) -> None:
     """`python -m TOOL -m EXT` with the `python -m` integration installed."""
     args, stdin = TOOLS[tool]
     if why := native_failure(tool, target, world):

@@ -4,7 +4,8 @@ The hook's .pth line (:data:`extrun.integration.PTH_LINE`), for ``python -m ...`
 ``python DIR`` only, replaces ``ExtensionFileLoader.get_code`` -- which answers None, hence
 runpy's "No code object available" -- with a function that imports this module when it is
 called, which happens only when something asks an extension loader for code. Nothing of extrun
-is imported for any other target. ``extrun run`` puts the same patch in place (:func:`install`).
+is imported for any other target. ``extrun run`` puts the same patch in place
+(``commandline._answer_runpy``).
 
 :func:`get_code` answers runpy's lookups (``runpy._get_module_details``) with code that runs
 the extension through extrun's runner: for ``runpy._run_module_as_main`` (``-m``, directories)
@@ -71,22 +72,6 @@ def get_code(loader: object, fullname: str,
         pause_collector()  # until the target starts (see extrun/runner.py)
     code = (_run_as_main if as_main else _run_in_namespace).__code__
     return _for_library(code, loader.path)  # type: ignore[attr-defined]
-
-
-def install() -> None:
-    """Put the patch in place in this process, as the ``.pth`` line does (``extrun run``:
-    while extrun runs a program, runpy answers extension modules the same way)."""
-    loader_class = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
-    current = loader_class.get_code
-    if getattr(current, "__name__", None) == "extrun_get_code":
-        return
-
-    def extrun_get_code(self: object, fullname: str,
-                        original: "Callable[[object, str], CodeType | None]" = current
-                        ) -> "CodeType | None":
-        return get_code(self, fullname, original)
-
-    loader_class.get_code = extrun_get_code
 
 
 def _code(module: object, name: str) -> "CodeType | None":

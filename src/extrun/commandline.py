@@ -31,6 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType, TracebackType
+    from typing import Any
 
 __all__ = ["run_as_main", "run_integrated"]
 
@@ -150,9 +151,7 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
     the real ``__main__``'s or, behind a tool such as cProfile, the tool's namespace for its
     target). Without one (pip's console script, ``cli.main()`` called) it is the real
     ``__main__``, whose caller's names are gone by then: the process ends (``SystemExit``)."""
-    from ._integration import install
-
-    install()  # while extrun runs a program, runpy answers extension modules too
+    _answer_runpy()
     if namespace is None or namespace is sys.modules["__main__"].__dict__:
         target_namespace = None
     else:
@@ -174,6 +173,24 @@ def run_as_main(target: str, args: list[str], as_module: bool, strict: bool = Fa
         resume_collector()  # if the target never started
     if namespace is None:
         raise SystemExit(0)
+
+
+def _answer_runpy() -> None:
+    """While extrun runs a program, runpy answers extension modules in it, as the ``python -m``
+    integration makes it do: the same patch of ``ExtensionFileLoader.get_code``, whose answer
+    (:func:`extrun._integration.get_code`) is imported only when something asks."""
+    loader_class = machinery.ExtensionFileLoader  # _frozen_importlib_external's own class
+    current = loader_class.get_code
+    if getattr(current, "__name__", None) == "extrun_get_code":
+        return
+
+    def extrun_get_code(self: object, fullname: str, original: "Any" = current
+                        ) -> "CodeType | None":
+        from ._integration import get_code
+
+        return get_code(self, fullname, original)
+
+    loader_class.get_code = extrun_get_code  # type: ignore[assignment,method-assign]
 
 
 def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,

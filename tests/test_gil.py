@@ -188,3 +188,33 @@ def test_fail_on_gil_names_every_module(tmp_path: object, libraries: dict[str, s
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1] == (
         f"extrun audit: {len(expected)} module(s) gil: {', '.join(expected)}")
+
+
+WARNING = "RuntimeWarning: The global interpreter lock (GIL) has been enabled to load module"
+
+
+@pytest.mark.parametrize("name", MULTI_PHASE)
+def test_gil_warning_through_the_command_line_and_the_integration(
+        libraries: dict[str, str], name: str, tmp_path: object) -> None:
+    """`extrun run -m X` and plain `python -m X` with the integration warn (and so enable the
+    GIL) exactly when `python -c "import X"` does, with CPython's text."""
+    from pathlib import Path
+
+    from .conftest import integration_cmd, make_venv
+
+    cwd = os.path.dirname(libraries[name])
+    def stderr(python: str, *args: str, extra: dict[str, str] | None = None) -> str:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, cwd]), **(extra or {})}
+        env.pop("PYTHON_GIL", None)
+        proc = subprocess.run([python, "-W", "always", *args], capture_output=True, text=True,
+                              env=env, cwd=cwd, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return "\n".join(ln for ln in proc.stderr.splitlines() if "GIL" in ln)
+
+    native = stderr(sys.executable, "-c", f"import {name}")
+    assert (WARNING in native) == ("t" in sys.abiflags and name == "gil_used")
+    assert stderr(sys.executable, "-m", "extrun", "run", "-m", name).count(WARNING) == (
+        native.count(WARNING))
+    python, _ = make_venv(Path(str(tmp_path)) / "venv")
+    assert integration_cmd(python, "install").returncode == 0
+    assert stderr(python, "-m", name).count(WARNING) == native.count(WARNING)

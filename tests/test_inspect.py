@@ -286,3 +286,39 @@ def test_audit_progress_only_on_a_terminal(tree: Path, tmp_path: Path) -> None:
             os.close(slave)
     assert proc.returncode == 0
     assert b"inspecting extension modules: 1/1" in seen
+
+
+COMPARED = ("kind", "m_size", "doc", "create", "exec_slots", "multiple_interpreters", "gil",
+            "traverse", "clear", "free", "subinterpreters", "free_threading", "runnable_as_main")
+
+
+def _comparable(r: dict[str, object]) -> dict[str, object]:
+    out = {k: r[k] for k in COMPARED}
+    out["methods"] = [m["name"] for m in r["methods"]]  # type: ignore[attr-defined]
+    out["slot_ids"] = [s["id"] for s in r["slots"]]  # type: ignore[attr-defined]
+    return out
+
+
+def test_static_reads_what_loading_reads(tree: Path) -> None:
+    """Every value the static reader reports (read from the data, not "unknown") is what the
+    dynamic inspection reports, for the fixtures, the standard library's extension modules and
+    the installed packages (C, Cython, PyO3, pybind11 where installed); the share it answers is
+    printed."""
+    items, _ = audit.collect([])
+    modules = [(i["module"], i["path"]) for i in items
+               if i["location"] in ("stdlib", "site-packages")]
+    modules += [(n, lib(tree, n)) for n in ("mp_good", "mp_plain", "sp_basic", "mp_create")]
+    loaded = inspection.inspect_all([{"module": m, "path": p} for m, p in modules], jobs=2)
+    answered, multi, wrong = 0, 0, []
+    for (module, path), dynamic in zip(modules, loaded, strict=True):
+        if dynamic["status"] != "ok":
+            continue
+        static = static_reader.static_record(module, path)
+        multi += dynamic["kind"] != "single-phase"
+        if static["reason"].startswith("read from its data"):  # type: ignore[union-attr]
+            answered += dynamic["kind"] != "single-phase"
+            if _comparable(static) != _comparable(dynamic):  # type: ignore[arg-type]
+                wrong.append((module, _comparable(static), _comparable(dynamic)))  # type: ignore[arg-type]
+    print(f"static reader: {answered} of {multi} multi-phase modules answered from their data")
+    assert not wrong, wrong
+    assert answered

@@ -189,7 +189,7 @@ def table(records: list[Record]) -> str:
                          f"{_mark(r['runnable_as_main']):4}  {note}")
     lines += ["", summary(records)]
     if any(r["inferred"] for r in records):
-        lines.append("(* inferred from the library's symbols, without loading it)")
+        lines.append("(* read from the library's bytes, without loading it: --static)")
     return "\n".join(lines).lstrip("\n")
 
 
@@ -199,11 +199,16 @@ def summary(records: list[Record]) -> str:
         key = str(r["kind"] if r["status"] == "ok" and r["kind"] else r["status"])
         kinds[key] = kinds.get(key, 0) + 1
     parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    sub, ft, main = ([r[f] for r in records]
-                     for f in ("subinterpreters", "free_threading", "runnable_as_main"))
+
+    def counts(field: str) -> str:
+        """yes / no / unknown: an unknown is never counted as a no"""
+        values = [r[field] for r in records]  # type: ignore[literal-required]
+        return (f"{values.count(True)} yes, {values.count(False)} no, "
+                f"{values.count(None)} unknown")
+
     return (f"{len(records)} extension modules: {parts}. Ready for isolated subinterpreters: "
-            f"{sub.count(True)}; declare free threading: {ft.count(True)}; "
-            f"runnable as __main__: {main.count(True)}.")
+            f"{counts('subinterpreters')}; declare free threading: {counts('free_threading')}; "
+            f"runnable as __main__: {counts('runnable_as_main')}.")
 
 
 # --- command lines ------------------------------------------------------------------------

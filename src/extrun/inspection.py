@@ -311,9 +311,9 @@ def describe(r: Record) -> str:
     if r["status"] != "ok":
         lines.append(f"  {r['status']}: {r['reason']}")
         return "\n".join(lines)
-    lines.append(f"  kind: {r['kind']}{' (inferred from its symbols)' if r['inferred'] else ''}"
+    lines.append(f"  kind: {r['kind']}{' (read without loading it)' if r['inferred'] else ''}"
                  f", export hook {r['hook']}")
-    if not r["inferred"]:
+    if r["m_size"] is not None:  # known: loaded, or read from the library's data
         lines.append(f"  m_size: {r['m_size']}; traverse/clear/free: "
                      f"{yes(r['traverse'])}/{yes(r['clear'])}/{yes(r['free'])}")
         doc = str(r["doc"]).strip().splitlines()[0] if r["doc"] else None

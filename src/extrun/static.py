@@ -12,13 +12,14 @@ library").
 from __future__ import annotations
 
 import os
-import struct
 
 from .inspection import record, verdicts
 from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, hook_symbols
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from elftools.elf.elffile import ELFFile
+
     from .inspection import Record
 
 __all__ = ["dynamic_symbols", "exported_modules", "exported_symbols", "static_record", "wheel"]
@@ -29,46 +30,204 @@ def exported_symbols(path: str) -> list[str]:
     return dynamic_symbols(path)[0]
 
 
-def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], list[str]]:
-    """(functions the ELF library defines, symbols it imports) from its dynamic symbol table.
+def _elf(path: str, data: bytes | None) -> ELFFile:
+    """The ELF file at ``path`` (or its bytes ``data``), parsed by pyelftools."""
+    import io
 
-    ``data``: the file's bytes, when they do not come from ``path`` (a wheel member).
-    """
+    from elftools.elf.elffile import ELFFile
+
     if data is None:
         with open(path, "rb") as f:
             data = f.read()
     if data[:4] != b"\x7fELF":
         raise ImportError(f"{path}: not an ELF library", path=path)
-    wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
-    if wide:
-        shoff, = struct.unpack_from(order + "Q", data, 0x28)
-        shentsize, shnum = struct.unpack_from(order + "HH", data, 0x3A)
-        sh_fmt, sym_fmt = order + "IIQQQQIIQQ", order + "IBBHQQ"
-    else:
-        shoff, = struct.unpack_from(order + "I", data, 0x20)
-        shentsize, shnum = struct.unpack_from(order + "HH", data, 0x2E)
-        sh_fmt, sym_fmt = order + "IIIIIIIIII", order + "IIIBBH"
-    sections = [struct.unpack_from(sh_fmt, data, shoff + i * shentsize) for i in range(shnum)]
-    names: list[str] = []
+    return ELFFile(io.BytesIO(data))
+
+
+def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], list[str]]:
+    """(functions the ELF library defines, symbols it imports) from its dynamic symbol table.
+
+    ``data``: the file's bytes, when they do not come from ``path`` (a wheel member).
+    """
+    defined, imported, _ = _symbols(_elf(path, data))
+    return defined, imported
+
+
+def _symbols(elf: ELFFile) -> tuple[list[str], list[str], dict[str, int]]:
+    """(defined functions, imported symbols, defined symbol -> address) of the dynamic table."""
+    defined: list[str] = []
     imported: list[str] = []
-    for sh in sections:
-        if sh[1] != 11:  # SHT_DYNSYM
+    addresses: dict[str, int] = {}
+    from elftools.elf.sections import SymbolTableSection
+
+    table = elf.get_section_by_name(".dynsym")
+    for sym in table.iter_symbols() if isinstance(table, SymbolTableSection) else ():
+        if not sym.name:
             continue
-        offset, size, link, entsize = sh[4], sh[5], sh[6], sh[9]
-        strtab = sections[link][4]
-        for pos in range(offset, offset + size, entsize):
-            sym = struct.unpack_from(sym_fmt, data, pos)
-            st_name, st_info, st_shndx = (sym[0], sym[1], sym[3]) if wide else (
-                sym[0], sym[3], sym[5])
-            if not st_name:
+        if sym["st_shndx"] == "SHN_UNDEF":  # resolved against the interpreter or other libraries
+            imported.append(sym.name)
+        else:
+            addresses[sym.name] = sym["st_value"]
+            if sym["st_info"]["type"] == "STT_FUNC":
+                defined.append(sym.name)
+    return defined, imported, addresses
+
+
+# --- module definitions, read from the data ---------------------------------------------------
+#
+# A PyInit_* hook returns a static PyModuleDef (multi-phase: through PyModuleDef_Init; single-
+# phase: to PyModule_Create). Finding it takes no disassembly: its m_name points at the module's
+# name, and in a shared library every pointer in the data is a relocation (or a word the
+# relocation's implicit addend is). So: the name's addresses, the pointer slots that hold one,
+# and among the structures around them, the one whose header is a PyModuleDef_HEAD_INIT's
+# (ob_type, m_init, m_index, m_copy all zero). Its slot array, methods and doc follow from its
+# pointers, as the dynamic loader would relocate them.
+
+_RELATIVE = {"EM_X86_64": {8}, "EM_AARCH64": {1027}}  # R_*_RELATIVE: base + addend
+_ABSOLUTE = {"EM_X86_64": {1}, "EM_AARCH64": {257}}  # R_X86_64_64, R_AARCH64_ABS64: S + A
+_MAX_SLOTS = 64  # more is not a slot array
+
+
+class _Image:
+    """An ELF library's loadable memory, as the dynamic loader lays it out and relocates its
+    pointer words (load address 0), read lazily from the file's bytes."""
+
+    def __init__(self, elf: ELFFile) -> None:
+        from elftools.elf.relocation import RelocationSection, RelrRelocationSection
+        from elftools.elf.sections import SymbolTableSection
+
+        machine = elf["e_machine"]
+        if machine not in _RELATIVE or not elf.elfclass == 64:
+            raise ValueError(f"the ELF machine {machine} ({elf.elfclass}-bit) is not read")
+        self.elf = elf
+        self.little = elf.little_endian
+        self.segments = [(seg["p_vaddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
+                         for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"]
+        self.stream = elf.stream
+        self.pointers: dict[int, int] = {}  # address of a relocated word -> its value
+        for section in elf.iter_sections():
+            if isinstance(section, RelrRelocationSection):
+                for reloc in section.iter_relocations():  # implicit addend: the word itself
+                    where = reloc["r_offset"]
+                    self.pointers[where] = self._raw_word(where)
+            elif isinstance(section, RelocationSection):
+                linked = elf.get_section(section["sh_link"]) if section["sh_link"] else None
+                symbols = linked if isinstance(linked, SymbolTableSection) else None
+                for reloc in section.iter_relocations():
+                    kind = reloc["r_info_type"]
+                    where = reloc["r_offset"]
+                    addend = reloc["r_addend"] if section.is_RELA() else self._raw_word(where)
+                    if kind in _RELATIVE[machine]:
+                        self.pointers[where] = addend
+                    elif kind in _ABSOLUTE[machine] and symbols is not None:
+                        sym = symbols.get_symbol(reloc["r_info_sym"])
+                        if sym["st_shndx"] != "SHN_UNDEF":
+                            self.pointers[where] = sym["st_value"] + addend
+
+    def _offset(self, address: int, size: int) -> int | None:
+        """The file offset of ``size`` bytes at ``address``; None if beyond the file (bss)."""
+        for vaddr, filesz, memsz, offset in self.segments:
+            if vaddr <= address and address + size <= vaddr + memsz:
+                return offset + address - vaddr if address + size <= vaddr + filesz else None
+        raise ValueError(f"address {address:#x} is outside the library's memory")
+
+    def read(self, address: int, size: int) -> bytes:
+        offset = self._offset(address, size)
+        if offset is None:
+            return bytes(size)
+        self.stream.seek(offset)
+        data: bytes = self.stream.read(size)
+        if len(data) != size:
+            raise ValueError(f"the file ends inside the memory at {address:#x}")
+        return data
+
+    def _raw_word(self, address: int) -> int:
+        return int.from_bytes(self.read(address, 8), "little" if self.little else "big")
+
+    def word(self, address: int) -> int:
+        """The pointer-sized word at ``address``, relocated as the loader would."""
+        value = self.pointers.get(address)
+        return value if value is not None else self._raw_word(address)
+
+    def signed(self, address: int) -> int:
+        value = self._raw_word(address)
+        return value - (1 << 64) if value >> 63 else value
+
+    def c_string(self, address: int, limit: int = 4096) -> str | None:
+        if not address:
+            return None
+        data = b""
+        while b"\0" not in data and len(data) < limit:
+            data += self.read(address + len(data), 16)
+        return data.partition(b"\0")[0].decode("utf-8", "replace")
+
+    def strings(self, text: bytes) -> list[int]:
+        """Addresses where the NUL-terminated ``text`` is stored in the file's loaded bytes."""
+        needle, found = text + b"\0", []
+        for vaddr, filesz, _, offset in self.segments:
+            self.stream.seek(offset)
+            chunk = self.stream.read(filesz)
+            at = chunk.find(needle)
+            while at >= 0:  # a string's tail counts too: linkers merge "x_spam" and "spam"
+                found.append(vaddr + at)
+                at = chunk.find(needle, at + 1)
+        return found
+
+
+def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
+    """The address of the PyModuleDef whose m_name is one of ``names``, or None."""
+    targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
+    found = []
+    for where, value in image.pointers.items():
+        if value in targets:
+            base = where - head - 24  # m_name follows the header and m_init, m_index, m_copy
+            try:
+                if (base >= 0 and image.word(base + head - 8) == 0  # ob_type
+                        and all(image.word(base + head + off) == 0 for off in (0, 8, 16))):
+                    found.append(base)
+            except ValueError:
                 continue
-            end = data.index(b"\0", strtab + st_name)
-            name = data[strtab + st_name:end].decode("utf-8", "replace")
-            if st_shndx == 0:  # undefined: resolved against the interpreter or other libraries
-                imported.append(name)
-            elif st_info & 0xF == 2:  # STT_FUNC
-                names.append(name)
-    return names, imported
+    return found[0] if len(set(found)) == 1 else None
+
+
+def read_definition(data: bytes, path: str, module: str, free_threaded: bool
+                    ) -> dict[str, object]:
+    """What the PyModuleDef of ``module`` in an ELF library declares, from its bytes: m_name,
+    m_size, doc, methods, slots (id, value), traverse/clear/free; or ``{"unknown": reason}``.
+    ``free_threaded``: the library is for a free-threaded build (a bigger object header)."""
+    image = _Image(_elf(path, data))
+    head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
+    names = [module, module.rpartition(".")[2]] if "." in module else [module]
+    base = _find_moduledef(image, names, head)
+    if base is None:
+        return {"unknown": "its module definition is not in the library's data (it is built at "
+                           "run time, or its name is not stored as it is imported)"}
+    at = base + head + 24
+    m_name, m_doc, m_size, m_methods, m_slots, traverse, clear, free = (
+        image.word(at), image.word(at + 8), image.signed(at + 16), image.word(at + 24),
+        image.word(at + 32), image.word(at + 40), image.word(at + 48), image.word(at + 56))
+    methods: list[str | None] = []
+    address = m_methods
+    while address and len(methods) < 4096:
+        name = image.word(address)
+        if not name:
+            break
+        methods.append(image.c_string(name))
+        address += 32  # PyMethodDef: name, meth, flags (int, padded), doc
+    slots: list[tuple[int, int]] = []
+    address = m_slots
+    while address and len(slots) < _MAX_SLOTS:
+        slot_id = int.from_bytes(image.read(address, 4), "little" if image.little else "big")
+        if slot_id == 0:
+            break
+        slots.append((slot_id, image.word(address + 8)))
+        address += 16
+    else:
+        if address and len(slots) >= _MAX_SLOTS:
+            return {"unknown": f"its slot array does not end within {_MAX_SLOTS} slots"}
+    return {"m_name": image.c_string(m_name), "doc": image.c_string(m_doc), "m_size": m_size,
+            "methods": methods, "slots": slots, "traverse": bool(traverse),
+            "clear": bool(clear), "free": bool(free), "has_slots": bool(m_slots)}
 
 
 def exported_modules(path: str) -> list[str]:
@@ -83,16 +242,35 @@ def exported_modules(path: str) -> list[str]:
     return list(found)
 
 
-def static_record(module: str, path: str, data: bytes | None = None) -> Record:
-    """What a library's symbols say, without loading it (``data``: its bytes, for a wheel)."""
-    r = record(module, path)
-    r["inferred"] = True
+def _free_threaded_name(path: str) -> bool:
+    """A library named for a free-threaded build: its suffix's ABI tag ends in ``t``
+    (``.cpython-313t-x86_64-linux-gnu.so``, ``.cp313t-win_amd64.pyd``)."""
+    parts = os.path.basename(path).split(".")
+    tag = parts[-2] if len(parts) >= 3 else ""
+    abi = tag.split("-")[1] if tag.startswith("cpython-") and "-" in tag else tag.split("-")[0]
+    return abi.endswith("t") and abi[:-1].removeprefix("cp").isdigit()
+
+
+def static_record(module: str, path: str, data: bytes | None = None,
+                  version: tuple[int, int] | None = None,
+                  free_threaded: bool | None = None) -> Record:
+    """What a library declares, read from its bytes (``data``, for a wheel member) without
+    loading it: its export hook and, from its data, its module definition and slots.
+    ``version``: the CPython the library is for (slot names; default: this one);
+    ``free_threaded``: built for a free-threaded CPython (default: from the file's name)."""
+    import sys
+
+    r = record(module, path, inferred=True)
     try:
-        defined, imported = dynamic_symbols(path, data)
+        if data is None:
+            with open(path, "rb") as f:
+                data = f.read()
+        elf = _elf(path, data)
+        defined, imported, _ = _symbols(elf)
     except (OSError, ImportError) as exc:
         r.update({"status": "error", "reason": f"cannot read its symbols: {exc}"})
         return r
-    except Exception as exc:
+    except Exception as exc:  # any failure to parse hostile bytes is a malformed file
         r.update({"status": "error", "reason": f"cannot read its symbols: malformed ELF file "
                  f"({type(exc).__name__}: {exc})".replace("\n", " ")})
         return r
@@ -107,23 +285,84 @@ def static_record(module: str, path: str, data: bytes | None = None) -> Record:
     else:
         r.update({"status": "error", "reason": f"defines no export hook for {module}"})
         return r
+    sets_gil = "PyUnstable_Module_SetGIL" in imported
+    found: dict[str, object] = {"unknown": "3.15 slot arrays (PyModExport_*) are not read "
+                                           "statically yet"}
+    if r["kind"] != SLOTS:
+        if free_threaded is None:
+            free_threaded = _free_threaded_name(path)
+        try:
+            found = read_definition(data, path, module, free_threaded)
+        except Exception as exc:  # malformed data: what the symbols say still stands
+            found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
+                     .replace("\n", " ")}
+    if "unknown" not in found:
+        _fill(r, found, version or (sys.version_info[0], sys.version_info[1]))
+        if found["has_slots"]:  # PyModule_Create refuses a definition with slots
+            r["kind"] = MULTI_PHASE
     if r["kind"] is None:
         r["reason"] = ("the library imports both PyModuleDef_Init and PyModule_Create2: its "
-                       "modules may be of both kinds" if r["hook"] and "PyModuleDef_Init" in
-                       imported else "its symbols do not tell its init kind")
+                       "modules may be of both kinds" if "PyModuleDef_Init" in imported
+                       else "its symbols do not tell its init kind")
         return r
-    sets_gil = "PyUnstable_Module_SetGIL" in imported
-    main, sub, ft, reasons = verdicts(r["kind"], None, None, sets_gil)
-    if r["kind"] != SINGLE_PHASE:  # slot values are data: unknown without loading it
+    main, sub, ft, reasons = verdicts(r["kind"], r["multiple_interpreters"], r["gil"], sets_gil)
+    if "unknown" in found and r["kind"] != SINGLE_PHASE:
         sub = ft = None
-        reasons = ["its slots are data: inspect it without --static for subinterpreter and "
-                   "free-threading support"]
+        generator = _generator(data)
+        reasons = [f"unknown: {found['unknown']}" + (
+            f"; {generator} builds its module definition at run time" if generator else "")]
+    how = ("read from its data" if "unknown" not in found
+           else "inferred from the C-API functions it imports")
     r.update({"runnable_as_main": main, "subinterpreters": sub, "free_threading": ft,
-             "reason": "; ".join(["inferred from the C-API functions it imports", *reasons])})
+              "reason": "; ".join([how, *reasons])})
     return r
 
 
+def _fill(r: Record, found: dict[str, object], version: tuple[int, int]) -> None:
+    """The record's fields from a definition read from the data."""
+    from .names import slot_name
+
+    slots: list[tuple[int, int]] = found["slots"]  # type: ignore[assignment]
+    values = {slot_name(i, version): v for i, v in reversed(slots)}  # the first of each
+    methods: list[str | None] = found["methods"]  # type: ignore[assignment]
+    r.update({
+        "m_size": found["m_size"], "doc": found["doc"],  # type: ignore[typeddict-item]
+        "methods": [{"name": m or "", "flags": 0, "doc": None} for m in methods],
+        "slots": [{"id": i, "name": slot_name(i, version), "value": v} for i, v in slots],
+        "create": "Py_mod_create" in values,
+        "exec_slots": sum(1 for i, _ in slots if slot_name(i, version) == "Py_mod_exec"),
+        "multiple_interpreters": values.get("Py_mod_multiple_interpreters"),
+        "gil": values.get("Py_mod_gil"),
+        "traverse": found["traverse"], "clear": found["clear"],  # type: ignore[typeddict-item]
+        "free": found["free"],  # type: ignore[typeddict-item]
+    })
+
+
+def _generator(data: bytes) -> str | None:
+    """The binding generator whose modules build their definition at run time, if its name is
+    in the library (pybind11, nanobind)."""
+    for name in ("pybind11", "nanobind"):
+        if name.encode() in data:
+            return name
+    return None
+
+
 _MAX_MEMBER = 1 << 30  # a wheel member claiming more is not read (a zip bomb, or no library)
+
+
+def wheel_tags(path: str) -> tuple[tuple[int, int] | None, bool]:
+    """(the CPython version a wheel is for, whether for a free-threaded build) from its file
+    name's tags (``NAME-VER[-BUILD]-PYTHON-ABI-PLATFORM.whl``; several joined by ``.``):
+    ``cp313``-``cp313t`` or ``abi3t`` is free-threaded; None where the tags name no CPython."""
+    parts = os.path.basename(path)[: -len(".whl")].split("-")
+    if len(parts) < 5:
+        return None, False
+    python_tags, abi_tags = parts[-3].split("."), parts[-2].split(".")
+    free_threaded = any(t.endswith("t") and (t == "abi3t" or t[2:-1].isdigit())
+                        for t in abi_tags if t.startswith(("cp", "abi3")))
+    versions = [(int(t[2]), int(t[3:])) for t in python_tags
+                if t.startswith("cp") and t[2:].isdigit() and len(t) >= 4]
+    return (min(versions) if versions else None), free_threaded
 
 
 def wheel(path: str) -> list[Record]:
@@ -132,6 +371,7 @@ def wheel(path: str) -> list[Record]:
 
     name, _, rest = os.path.basename(path).partition("-")
     version = rest.partition("-")[0]
+    python, free_threaded = wheel_tags(path)
     records = []
     try:
         z = zipfile.ZipFile(path)
@@ -157,7 +397,11 @@ def wheel(path: str) -> list[Record]:
                            f"bytes, more than extrun reads ({_MAX_MEMBER})", inferred=True)
             else:
                 try:
-                    r = static_record(module, where, z.read(member))
+                    r = static_record(module, where, z.read(member), python, free_threaded)
+                    if free_threaded and r["free_threading"] is False:
+                        r["reason"] = ("enables the GIL when imported: a free-threaded wheel's "
+                                       "module that does not declare it can run without it; "
+                                       + r["reason"])
                 except Exception as exc:  # a corrupt member of a hostile wheel
                     r = record(module, where, "error", "cannot read it from the wheel: "
                                f"{type(exc).__name__}: {exc}", inferred=True)

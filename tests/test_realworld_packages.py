@@ -17,7 +17,8 @@ import sysconfig
 
 import pytest
 
-from extrun import audit, inspection
+from extrun import inspection
+from extrun import static as static_reader
 
 from .conftest import CACHE, EXT_SUFFIX
 from .test_inspect import SUBINTERPRETER_PROBE, cli
@@ -72,7 +73,7 @@ def test_real_package_inspected(dist: str) -> None:
     assert record["status"] == "ok", (tool, record["reason"])
     assert record["kind"] in ("multi-phase", "single-phase", "slots")  # slots: 3.15 builds
     assert record["runnable_as_main"] == (record["kind"] != "single-phase")
-    static = audit.static_record(module, path)
+    static = static_reader.static_record(module, path)
     assert static["kind"] in (None, record["kind"]), tool
 
 

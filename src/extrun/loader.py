@@ -72,15 +72,18 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
     """A drop-in ``ExtensionFileLoader`` that loads through extrun's own PEP 489 phases."""
 
     def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType:
+        """CPython's create phase itself (``_imp.create_dynamic``, as ``ExtensionFileLoader``):
+        its checks and messages, its extension cache for single-phase modules (shared with the
+        native importer, in any order of loads), and on free-threaded builds its GIL handling.
+        Only a single-phase module whose hook extrun already ran in this process (reading its
+        definition) is finished by extrun, as CPython finishes one: its hook must not run
+        again."""
         name = _spec_name(spec)
-        if _capi.FREE_THREADED:
-            module = _create_as_cpython(spec)
-        else:
-            d = definition_for(name, self.path)
-            if d.kind == SINGLE_PHASE:
-                with _lock:
-                    return _single_phase_module(d, name, self.path)
-            module = _create(d, spec)
+        d = _definitions.get((self.path, name))
+        if d is not None and d.kind == SINGLE_PHASE:
+            with _lock:
+                return _single_phase_module(d, name, self.path)
+        module = _create_as_cpython(spec)
         if sys.flags.verbose:  # importlib's _verbose_message
             print(f"# extension module {name!r} loaded from {self.path!r}", file=sys.stderr)
         return module  # type: ignore[return-value]
@@ -134,7 +137,9 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
 
 
 def _create(d: Definition, spec: machinery.ModuleSpec) -> object:
-    """CPython's create phase for a multi-phase definition or a 3.15 slot array."""
+    """CPython's create phase for a multi-phase definition or a 3.15 slot array: a module that
+    takes the definition exec_in_module gives to an existing one (free-threaded builds: created
+    by CPython's importer itself, for its GIL handling)."""
     if _capi.FREE_THREADED:
         return _create_as_cpython(spec)
     if d.kind == SLOTS:
@@ -143,13 +148,13 @@ def _create(d: Definition, spec: machinery.ModuleSpec) -> object:
 
 
 def _create_as_cpython(spec: machinery.ModuleSpec) -> object:
-    """The create phase by CPython's own importer (``_imp.create_dynamic``), on free-threaded
-    builds: there it enables the GIL around the module's initialisation and keeps it enabled
-    unless the module declares ``Py_mod_gil = Py_MOD_GIL_NOT_USED`` (or, single-phase, calls
+    """The create phase by CPython's own importer (``_imp.create_dynamic``). On free-threaded
+    builds it enables the GIL around the module's initialisation and keeps it enabled unless
+    the module declares ``Py_mod_gil = Py_MOD_GIL_NOT_USED`` (or, single-phase, calls
     ``PyUnstable_Module_SetGIL``), with its RuntimeWarning, honouring ``-X gil``. Those steps
     (``_PyEval_EnableGILTransient``, ``_PyImport_CheckGILForModule``) are private and not
     exported; this is their one public route, and it makes the GIL CPython's by construction.
-    Single-phase modules then use CPython's own extension cache too."""
+    Single-phase modules use CPython's own extension cache."""
     import _imp
     from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
 

@@ -296,6 +296,11 @@ def static_record(module: str, path: str, data: bytes | None = None,
         except Exception as exc:  # malformed data: what the symbols say still stands
             found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                      .replace("\n", " ")}
+    generator = _generator(data)
+    if "unknown" not in found and not found["slots"] and generator:
+        # no slots in the data where the generator makes them at run time (pybind11 3 fills a
+        # static array, nanobind allocates one); elsewhere an empty array is just that
+        found = {"unknown": f"its slots are built at run time ({generator})"}
     if "unknown" not in found:
         _fill(r, found, version or (sys.version_info[0], sys.version_info[1]))
         if found["has_slots"]:  # PyModule_Create refuses a definition with slots
@@ -308,9 +313,7 @@ def static_record(module: str, path: str, data: bytes | None = None,
     main, sub, ft, reasons = verdicts(r["kind"], r["multiple_interpreters"], r["gil"], sets_gil)
     if "unknown" in found and r["kind"] != SINGLE_PHASE:
         sub = ft = None
-        generator = _generator(data)
-        reasons = [f"unknown: {found['unknown']}" + (
-            f"; {generator} builds its module definition at run time" if generator else "")]
+        reasons = [f"unknown: {found['unknown']}"]
     how = ("read from its data" if "unknown" not in found
            else "inferred from the C-API functions it imports")
     r.update({"runnable_as_main": main, "subinterpreters": sub, "free_threading": ft,

@@ -4,10 +4,11 @@
 
 Builds one library defining N export hooks (2/3 multi-phase, 1/3 single-phase) and links it
 under N module names in a directory, then times, in one run:
-  audit: extrun audit DIR --json --jobs J        (batched, crash-isolated workers)
-  naive: python -m extrun inspect --in-process --json LIB, once per module, J at a time
-and prints both wall times and the ratio audit/naive. Targets: audit <= 10 s on 2 cores,
-ratio <= 0.2.
+  audit:  extrun audit DIR --json --jobs J        (batched, crash-isolated workers)
+  static: extrun audit DIR --json --static        (reads the libraries' bytes, loads nothing)
+  naive:  python -m extrun inspect --in-process --json LIB, once per module, J at a time
+and prints the wall times, the ratios audit/naive (target <= 0.2; audit <= 10 s on 2 cores)
+and static/audit (target <= 0.5), and the peak memory (max RSS) of each audit's processes.
 """
 
 from __future__ import annotations
@@ -57,12 +58,9 @@ def main() -> None:
                 path.write_bytes(Path(library).read_bytes())
             paths.append(str(path))
 
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "extrun", "audit", str(env_dir), "--json",
-                               "--jobs", str(jobs)], env=env, capture_output=True, text=True,
-                              check=True)
-        audit_time = time.perf_counter() - start
-        records = json.loads(proc.stdout)["modules"]
+        audit_time, audit_rss, records = timed_audit(env_dir, env, "--jobs", str(jobs))
+        assert len(records) == count and all(r["status"] == "ok" for r in records)
+        static_time, static_rss, records = timed_audit(env_dir, env, "--static")
         assert len(records) == count and all(r["status"] == "ok" for r in records)
 
         def naive(path: str) -> None:
@@ -77,6 +75,28 @@ def main() -> None:
           f"(target <= 10 s)")
     print(f"naive, one subprocess per module, {jobs} at a time: {naive_time:.2f} s")
     print(f"ratio audit/naive: {audit_time / naive_time:.3f}  (target <= 0.2)")
+    print(f"static audit: {static_time:.2f} s, ratio static/audit: "
+          f"{static_time / audit_time:.3f}  (target <= 0.5)")
+    print(f"peak memory (max RSS of a process): audit {audit_rss / 1024:.0f} MiB, "
+          f"static {static_rss / 1024:.0f} MiB")
+
+
+# Each audit runs under its own `python -c` parent, so that its children's peak memory
+# (ru_maxrss: the largest process's) is that audit's alone.
+_MEASURE = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True); "
+            "print(json.dumps([time.perf_counter() - t, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.stdout]))")
+
+
+def timed_audit(directory: Path, env: dict[str, str], *options: str
+                ) -> tuple[float, int, list[dict[str, object]]]:
+    """(wall time, peak RSS in KiB, records) of `extrun audit DIRECTORY --json OPTIONS`."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "extrun",
+                          "audit", str(directory), "--json", *options], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    seconds, rss, stdout = json.loads(out)
+    return seconds, rss, json.loads(stdout)["modules"]
 
 
 if __name__ == "__main__":

@@ -9,10 +9,15 @@ The C API itself validates slots and runs create/exec, so errors are CPython's o
 
 # `import ... as`, not `from importlib.machinery import`: on 3.15 the latter probes
 # importlib.machinery.__path__, whose module __getattr__ imports warnings
+import _imp
 import _thread
 import importlib.machinery as machinery
 import sys
 import types
+
+# importlib's own frame for calls into a module's code (frozen, loaded already): warnings and
+# tracebacks of an import through extrun name the frames a native import's do
+from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
 
 from . import _capi
 from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
@@ -91,8 +96,6 @@ class ExtensionLoader(machinery.ExtensionFileLoader):
     def exec_module(self, module: types.ModuleType) -> None:
         """Execute as ``_imp.exec_dynamic``: once, and only modules created from a definition;
         from importlib's own frame, as CPython calls it (warnings are attributed alike)."""
-        from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
-
         _exec_created(module, _call_with_frames_removed)
         if sys.flags.verbose:
             print(f"# extension module {self.name!r} executed from {self.path!r}",
@@ -155,9 +158,6 @@ def _create_as_cpython(spec: machinery.ModuleSpec) -> object:
     (``_PyEval_EnableGILTransient``, ``_PyImport_CheckGILForModule``) are private and not
     exported; this is their one public route, and it makes the GIL CPython's by construction.
     Single-phase modules use CPython's own extension cache."""
-    import _imp
-    from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
-
     # as importlib calls it, so that CPython's warning names the same frame as for an import
     return _call_with_frames_removed(_imp.create_dynamic, spec)
 

@@ -101,8 +101,7 @@ def test_steal_balances_references() -> None:
 
 
 def test_module_def_views(multiphase: str) -> None:
-    from extrun.definition import read_definition
-    from extrun.hooks import find_hook
+    from extrun.definition import find_hook, read_definition
 
     d = read_definition(find_hook("mp_good", multiphase))
     raw = _capi.read_moduledef(d.address)
@@ -115,7 +114,7 @@ def test_module_def_views(multiphase: str) -> None:
 
 
 def test_hook_call_propagates_exception(multiphase: str) -> None:
-    from extrun.hooks import find_hook
+    from extrun.definition import find_hook
 
     with pytest.raises(RuntimeError, match="bad export function"):
         _capi.call_hook(find_hook("mp_export_raise", multiphase).address)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from extrun.hooks import find_hook
+from extrun.definition import find_hook
 from extrun.loader import definition_for
 from extrun.names import MULTI_PHASE, SINGLE_PHASE, slot_name
 
@@ -31,8 +31,8 @@ def test_version_specific_slots(multiphase: str) -> None:
 
 
 def test_reading_runs_no_module_code(multiphase: str) -> None:
+    from extrun.definition import find_hook as fh
     from extrun.definition import read_definition
-    from extrun.hooks import find_hook as fh
 
     d = read_definition(fh("mp_create", multiphase))  # a create slot that would set attributes
     assert d.has_create and d.exec_count == 1 and d.module is None

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from extrun import hooks, names
+from extrun import definition as hooks
+from extrun import names
 from extrun import static as elf
 
 from .conftest import outcome

@@ -168,6 +168,6 @@ def test_programs_own_excepthook(world: Path) -> None:
     (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("HOOK")]
     frames = eval(line[5:])
     assert frames[-1] == "hooking.py:<module>"
-    launcher = ["__main__.py:<module>", "cli.py:main", "cli.py:_run", "commandline.py:run_as_main",
+    launcher = ["__main__.py:<module>", "commandline.py:main", "commandline.py:run_as_main",
                 "commandline.py:_run_main"]
     assert [f for f in frames if "runpy" not in f][:-1] == launcher, frames

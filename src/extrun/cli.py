@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None, namespace: dict[str, object] | None = No
     where ``run`` runs its target (see :func:`extrun.commandline.run_as_main`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "run":
-        return _run(args[1:], namespace)
+        from .commandline import main as run_main
+
+        return run_main(args[1:], namespace)
     if args and args[0] == "inspect":
         from .inspection import inspect_main
 
@@ -55,64 +57,10 @@ def main(argv: list[str] | None = None, namespace: dict[str, object] | None = No
 
         print(f"extrun {__version__}")
         return 0
-    return _usage_error(f"unknown command {args[0]!r}")
+    return usage_error(f"unknown command {args[0]!r}")
 
 
-def _usage_error(message: str) -> int:
+def usage_error(message: str) -> int:
     sys.stderr.write(USAGE)
     print(f"extrun: error: {message}", file=sys.stderr)
     return 2
-
-
-def _run(args: list[str], namespace: dict[str, object] | None = None) -> int:
-    interactive = strict = as_module = False
-    while args and args[0].startswith("-"):
-        option = args.pop(0)
-        if option == "-m":
-            as_module = True
-            break
-        if option == "-i":
-            interactive = True
-        elif option == "--strict":
-            strict = True
-        elif option in ("-h", "--help"):
-            sys.stdout.write(USAGE)
-            return 0
-        elif option == "--":
-            break
-        else:
-            return _usage_error(f"unknown option {option!r} for run")
-    if not args:
-        return _usage_error("run needs a TARGET")
-    target, rest = args[0], args[1:]
-    if interactive and not sys.flags.inspect:
-        _reexec_interactive(target, rest, as_module, strict)
-    if not as_module:
-        as_module = _looks_like_module(target)
-    from .runner import pause_collector
-
-    pause_collector()  # until the target starts (see extrun/runner.py)
-    from .commandline import run_as_main
-
-    run_as_main(target, rest, as_module, strict, namespace)  # without one, never returns
-    return 0
-
-
-def _looks_like_module(target: str) -> bool:
-    """A dotted name that is not an existing path, nor named like a file, is a module name."""
-    from .names import is_path
-
-    return not is_path(target)
-
-
-def _reexec_interactive(target: str, rest: list[str], as_module: bool, strict: bool) -> None:
-    """``-i``: let the interpreter's own -i handle the prompt (and SystemExit) after the run."""
-    import os
-    import subprocess
-
-    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
-    argv = [sys.executable, *flags, "-i", "-m", "extrun", "run"]
-    argv += ["--strict"] * strict + (["-m"] if as_module else ["--"]) + [target, *rest]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, argv)

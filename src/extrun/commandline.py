@@ -23,6 +23,7 @@ from .runner import (
     _library_spec,
     _namespace,
     _run_extension,
+    pause_collector,
     resume_collector,
     run_in_namespace,
 )
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from types import CodeType, TracebackType
     from typing import Any
 
-__all__ = ["run_as_main", "run_integrated"]
+__all__ = ["main", "run_as_main", "run_integrated"]
 
 
 # --- the command line: python -m TARGET / python PATH ---------------------------------------
@@ -350,3 +351,65 @@ def _pyc_magic() -> bytes:
     from importlib.util import MAGIC_NUMBER
 
     return MAGIC_NUMBER
+
+
+# --- extrun run's own options -------------------------------------------------------------
+
+
+def main(args: list[str], namespace: dict[str, object] | None = None) -> int:
+    """``extrun run [-i] [-m] [--strict] TARGET [ARGS...]``; ``namespace``: the one the launcher
+    runs in (``extrun/__main__.py``'s, see :func:`run_as_main`). ``python -m extrun run``
+    comes here without importing :mod:`extrun.cli`."""
+    interactive = strict = as_module = False
+    while args and args[0].startswith("-"):
+        option = args.pop(0)
+        if option == "-m":
+            as_module = True
+            break
+        if option == "-i":
+            interactive = True
+        elif option == "--strict":
+            strict = True
+        elif option in ("-h", "--help"):
+            from .cli import USAGE
+
+            sys.stdout.write(USAGE)
+            return 0
+        elif option == "--":
+            break
+        else:
+            from .cli import usage_error
+
+            return usage_error(f"unknown option {option!r} for run")
+    if not args:
+        from .cli import usage_error
+
+        return usage_error("run needs a TARGET")
+    target, rest = args[0], args[1:]
+    if interactive and not sys.flags.inspect:
+        _reexec_interactive(target, rest, as_module, strict)
+    if not as_module:
+        as_module = _looks_like_module(target)
+    pause_collector()  # until the target starts (see extrun/runner.py)
+    run_as_main(target, rest, as_module, strict, namespace)  # without one, never returns
+    return 0
+
+
+def _looks_like_module(target: str) -> bool:
+    """A dotted name that is not an existing path, nor named like a file, is a module name."""
+    from .names import is_path
+
+    return not is_path(target)
+
+
+def _reexec_interactive(target: str, rest: list[str], as_module: bool, strict: bool) -> None:
+    """``-i``: let the interpreter's own -i handle the prompt (and SystemExit) after the run."""
+    import os
+    import subprocess
+
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    argv = [sys.executable, *flags, "-i", "-m", "extrun", "run"]
+    argv += ["--strict"] * strict + (["-m"] if as_module else ["--"]) + [target, *rest]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -20,8 +20,7 @@ import types
 from importlib._bootstrap import _call_with_frames_removed  # type: ignore[attr-defined]
 
 from . import _capi
-from .definition import SINGLE_PHASE, SLOTS, Definition, read_definition
-from .hooks import find_hook
+from .definition import SINGLE_PHASE, SLOTS, Definition, find_hook, read_definition
 from .names import module_name_from_path
 
 TYPE_CHECKING = False

@@ -1,8 +1,9 @@
 """The static reader on real free-threaded wheels from PyPI (numpy, markupsafe, rpds-py, cp313t)
-for manylinux x86_64 and aarch64: every module gets a free-threading verdict, read from its data
-without loading anything, the same on both platforms, and on the free-threaded 3.13t the same
-as the dynamic audit of the installed packages. The wheels are fetched once into the fixture
-cache; without the network (no PyPI) the test skips."""
+for manylinux x86_64 and aarch64 (ELF) and win_amd64 (PE): every module gets a free-threading
+verdict, read from its data without loading anything, the same on every platform, and on the
+free-threaded 3.13t the same as the dynamic audit of the installed packages; malformed versions
+of a real .pyd are error records. The wheels are fetched once into the fixture cache; without
+the network (no PyPI) the tests skip."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from .conftest import CACHE
 
 PROJECTS = {"numpy": "2.4.6", "markupsafe": "3.0.3", "rpds-py": "2026.5.1"}
 PLATFORMS = {"x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64"),
-             "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64")}
+             "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64"),
+             "win_amd64": ("win_amd64",)}
+FORMATS = {"x86_64": "ELF x86-64", "aarch64": "ELF aarch64", "win_amd64": "PE x86-64"}
 
 
 @pytest.fixture(scope="module")
@@ -41,23 +44,48 @@ def wheels() -> dict[str, list[Path]]:
     return out
 
 
-def _verdicts(paths: list[Path]) -> dict[str, bool | None]:
+def _verdicts(paths: list[Path], arch: str = "x86_64") -> dict[str, bool | None]:
     verdicts = {}
     for path in paths:
         assert wheel_tags(str(path)) == ((3, 13), True)
         for r in wheel(str(path)):
-            assert r["status"] == "ok", r
+            assert r["status"] == "ok" and r.get("format") == FORMATS[arch], r
+            assert str(r["reason"]).startswith("read from its data"), r
             verdicts[str(r["module"])] = r["free_threading"]
     return verdicts
 
 
 def test_every_module_gets_a_verdict_on_every_platform(wheels: dict[str, list[Path]]) -> None:
-    by_platform = {arch: _verdicts(paths) for arch, paths in wheels.items()}
-    x86, arm = by_platform["x86_64"], by_platform["aarch64"]
-    assert x86 and x86 == arm
+    by_platform = {arch: _verdicts(paths, arch) for arch, paths in wheels.items()}
+    x86 = by_platform["x86_64"]
+    assert x86 and all(v == x86 for v in by_platform.values()), by_platform
     assert None not in x86.values(), [m for m, v in x86.items() if v is None]
     print(f"static verdicts of {len(x86)} modules in {len(wheels['x86_64'])} cp313t wheels, "
-          "the same on manylinux x86_64 and aarch64")
+          f"the same on {', '.join(by_platform)}")
+
+
+def test_malformed_pyd_is_an_error_record(wheels: dict[str, list[Path]]) -> None:
+    """Truncated and bit-flipped versions of a real .pyd: a record each, never an exception."""
+    import random
+    import zipfile
+
+    from extrun.static import static_record
+
+    (path,) = [p for p in wheels["win_amd64"] if p.name.startswith("markupsafe")]
+    with zipfile.ZipFile(path) as z:
+        member = next(n for n in z.namelist() if n.endswith(".pyd"))
+        data = z.read(member)
+    rng = random.Random(3)
+    for n in range(150):
+        if n % 2:
+            variant = data[:rng.randrange(len(data))]
+        else:
+            flipped = bytearray(data)
+            for _ in range(8):
+                flipped[rng.randrange(min(len(data), 8192))] ^= 1 << rng.randrange(8)
+            variant = bytes(flipped)
+        r = static_record("markupsafe._speedups", "x.pyd", variant)
+        assert r["status"] in ("ok", "error") and "\n" not in str(r["reason"])
 
 
 @pytest.mark.skipif("t" not in sys.abiflags or sys.version_info[:2] != (3, 13),

@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         runnable_as_main: bool | None
         reason: str
         inferred: bool
+        format: NotRequired[str]  # --static: "ELF x86-64", "PE aarch64", ...
         location: NotRequired[str]  # audit only
         distribution: NotRequired[str]
         version: NotRequired[str]

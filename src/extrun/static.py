@@ -18,6 +18,8 @@ from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, hook_symbols
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from elftools.elf.elffile import ELFFile
 
     from .inspection import Record
@@ -28,6 +30,28 @@ __all__ = ["dynamic_symbols", "exported_modules", "exported_symbols", "static_re
 def exported_symbols(path: str) -> list[str]:
     """Names of the functions an ELF library defines in its dynamic symbol table."""
     return dynamic_symbols(path)[0]
+
+
+def _pe(path: str, data: bytes) -> Any:
+    """The PE/COFF file (``.pyd``) in ``data``, parsed by pefile."""
+    import pefile  # type: ignore[import-untyped]
+
+    pe = pefile.PE(data=data, fast_load=True)
+    pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY[name] for name in (
+        "IMAGE_DIRECTORY_ENTRY_EXPORT", "IMAGE_DIRECTORY_ENTRY_IMPORT",
+        "IMAGE_DIRECTORY_ENTRY_BASERELOC")])
+    return pe
+
+
+def _pe_symbols(pe: Any) -> tuple[list[str], list[str]]:
+    """(functions a PE library exports, functions it imports from a python DLL)."""
+    exports = getattr(pe, "DIRECTORY_ENTRY_EXPORT", None)
+    defined = [s.name.decode("ascii", "replace") for s in (exports.symbols if exports else ())
+               if s.name]
+    imported = [i.name.decode("ascii", "replace")
+                for dll in getattr(pe, "DIRECTORY_ENTRY_IMPORT", ())
+                if dll.dll.lower().startswith(b"python") for i in dll.imports if i.name]
+    return defined, imported
 
 
 def _elf(path: str, data: bytes | None) -> ELFFile:
@@ -86,43 +110,20 @@ def _symbols(elf: ELFFile) -> tuple[list[str], list[str], dict[str, int]]:
 _RELATIVE = {"EM_X86_64": {8}, "EM_AARCH64": {1027}}  # R_*_RELATIVE: base + addend
 _ABSOLUTE = {"EM_X86_64": {1}, "EM_AARCH64": {257}}  # R_X86_64_64, R_AARCH64_ABS64: S + A
 _MAX_SLOTS = 64  # more is not a slot array
+_ELF_MACHINES = {"EM_X86_64": "x86-64", "EM_AARCH64": "aarch64"}
 
 
 class _Image:
-    """An ELF library's loadable memory, as the dynamic loader lays it out and relocates its
-    pointer words (load address 0), read lazily from the file's bytes."""
+    """A library's loadable memory, as the dynamic loader lays it out and relocates its pointer
+    words (load address 0), read lazily from the file's bytes: ``segments`` are (address, size
+    in the file, size in memory, file offset), ``pointers`` the relocated words' values."""
 
-    def __init__(self, elf: ELFFile) -> None:
-        from elftools.elf.relocation import RelocationSection, RelrRelocationSection
-        from elftools.elf.sections import SymbolTableSection
-
-        machine = elf["e_machine"]
-        if machine not in _RELATIVE or not elf.elfclass == 64:
-            raise ValueError(f"the ELF machine {machine} ({elf.elfclass}-bit) is not read")
-        self.elf = elf
-        self.little = elf.little_endian
-        self.segments = [(seg["p_vaddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
-                         for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"]
-        self.stream = elf.stream
+    def __init__(self, stream: IO[bytes], little: bool,
+                 segments: list[tuple[int, int, int, int]]) -> None:
+        self.stream = stream
+        self.little = little
+        self.segments = segments
         self.pointers: dict[int, int] = {}  # address of a relocated word -> its value
-        for section in elf.iter_sections():
-            if isinstance(section, RelrRelocationSection):
-                for reloc in section.iter_relocations():  # implicit addend: the word itself
-                    where = reloc["r_offset"]
-                    self.pointers[where] = self._raw_word(where)
-            elif isinstance(section, RelocationSection):
-                linked = elf.get_section(section["sh_link"]) if section["sh_link"] else None
-                symbols = linked if isinstance(linked, SymbolTableSection) else None
-                for reloc in section.iter_relocations():
-                    kind = reloc["r_info_type"]
-                    where = reloc["r_offset"]
-                    addend = reloc["r_addend"] if section.is_RELA() else self._raw_word(where)
-                    if kind in _RELATIVE[machine]:
-                        self.pointers[where] = addend
-                    elif kind in _ABSOLUTE[machine] and symbols is not None:
-                        sym = symbols.get_symbol(reloc["r_info_sym"])
-                        if sym["st_shndx"] != "SHN_UNDEF":
-                            self.pointers[where] = sym["st_value"] + addend
 
     def _offset(self, address: int, size: int) -> int | None:
         """The file offset of ``size`` bytes at ``address``; None if beyond the file (bss)."""
@@ -174,6 +175,60 @@ class _Image:
         return found
 
 
+def _elf_image(elf: ELFFile) -> _Image:
+    """An ELF library's image: its PT_LOAD segments, RELA/REL/RELR relocations applied."""
+    from elftools.elf.relocation import RelocationSection, RelrRelocationSection
+    from elftools.elf.sections import SymbolTableSection
+
+    machine = elf["e_machine"]
+    if machine not in _RELATIVE or not elf.elfclass == 64:
+        raise ValueError(f"the ELF machine {machine} ({elf.elfclass}-bit) is not read")
+    self = _Image(elf.stream, elf.little_endian,
+                  [(seg["p_vaddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
+                   for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"])
+    for section in elf.iter_sections():
+        if isinstance(section, RelrRelocationSection):
+            for reloc in section.iter_relocations():  # implicit addend: the word itself
+                where = reloc["r_offset"]
+                self.pointers[where] = self._raw_word(where)
+        elif isinstance(section, RelocationSection):
+            linked = elf.get_section(section["sh_link"]) if section["sh_link"] else None
+            symbols = linked if isinstance(linked, SymbolTableSection) else None
+            for reloc in section.iter_relocations():
+                kind = reloc["r_info_type"]
+                where = reloc["r_offset"]
+                addend = reloc["r_addend"] if section.is_RELA() else self._raw_word(where)
+                if kind in _RELATIVE[machine]:
+                    self.pointers[where] = addend
+                elif kind in _ABSOLUTE[machine] and symbols is not None:
+                    sym = symbols.get_symbol(reloc["r_info_sym"])
+                    if sym["st_shndx"] != "SHN_UNDEF":
+                        self.pointers[where] = sym["st_value"] + addend
+    return self
+
+
+_IMAGE_REL_BASED_DIR64 = 10
+_PE_MACHINES = {0x8664: "x86-64", 0xAA64: "aarch64"}
+
+
+def _pe_image(pe: Any) -> _Image:
+    """A PE/COFF library's image (a ``.pyd``): its sections at their RVAs, the words its base
+    relocations (DIR64) mark as pointers holding RVAs (the file holds preferred-base VAs)."""
+    import io
+
+    machine = pe.FILE_HEADER.Machine
+    if machine not in _PE_MACHINES:
+        raise ValueError(f"the PE machine {machine:#x} is not read")
+    base = pe.OPTIONAL_HEADER.ImageBase
+    self = _Image(io.BytesIO(pe.__data__), True,
+                  [(sec.VirtualAddress, sec.SizeOfRawData, max(sec.Misc_VirtualSize,
+                    sec.SizeOfRawData), sec.PointerToRawData) for sec in pe.sections])
+    for block in getattr(pe, "DIRECTORY_ENTRY_BASERELOC", ()):
+        for entry in block.entries:
+            if entry.type == _IMAGE_REL_BASED_DIR64:
+                self.pointers[entry.rva] = self._raw_word(entry.rva) - base
+    return self
+
 def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     """The address of the PyModuleDef whose m_name is one of ``names``, or None."""
     targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
@@ -192,10 +247,11 @@ def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
 
 def read_definition(data: bytes, path: str, module: str, free_threaded: bool
                     ) -> dict[str, object]:
-    """What the PyModuleDef of ``module`` in an ELF library declares, from its bytes: m_name,
-    m_size, doc, methods, slots (id, value), traverse/clear/free; or ``{"unknown": reason}``.
-    ``free_threaded``: the library is for a free-threaded build (a bigger object header)."""
-    image = _Image(_elf(path, data))
+    """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
+    m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
+    ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
+    bigger object header)."""
+    image = _pe_image(_pe(path, data)) if data[:2] == b"MZ" else _elf_image(_elf(path, data))
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
     base = _find_moduledef(image, names, head)
@@ -265,13 +321,22 @@ def static_record(module: str, path: str, data: bytes | None = None,
         if data is None:
             with open(path, "rb") as f:
                 data = f.read()
-        elf = _elf(path, data)
-        defined, imported, _ = _symbols(elf)
+        kind = "PE" if data[:2] == b"MZ" else "ELF"
+        if kind == "ELF" and data[:4] != b"\x7fELF":
+            raise ImportError(f"{path}: not an ELF or PE library (Mach-O is not read yet)")
+        if kind == "PE":
+            pe = _pe(path, data)
+            defined, imported = _pe_symbols(pe)
+            r["format"] = f"PE {_PE_MACHINES.get(pe.FILE_HEADER.Machine, '?')}"
+        else:
+            elf = _elf(path, data)
+            defined, imported, _ = _symbols(elf)
+            r["format"] = f"ELF {_ELF_MACHINES.get(elf['e_machine'], elf['e_machine'])}"
     except (OSError, ImportError) as exc:
         r.update({"status": "error", "reason": f"cannot read its symbols: {exc}"})
         return r
     except Exception as exc:  # any failure to parse hostile bytes is a malformed file
-        r.update({"status": "error", "reason": f"cannot read its symbols: malformed ELF file "
+        r.update({"status": "error", "reason": f"cannot read its symbols: malformed {kind} file "
                  f"({type(exc).__name__}: {exc})".replace("\n", " ")})
         return r
     (export, _), (init, _) = hook_symbols(module, export=True)

@@ -245,13 +245,16 @@ def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     return found[0] if len(set(found)) == 1 else None
 
 
-def read_definition(data: bytes, path: str, module: str, free_threaded: bool
-                    ) -> dict[str, object]:
+def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
+                    parsed: Any = None) -> dict[str, object]:
     """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
     m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
     ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
-    bigger object header)."""
-    image = _pe_image(_pe(path, data)) if data[:2] == b"MZ" else _elf_image(_elf(path, data))
+    bigger object header); ``parsed``: the ELFFile or PE already made of ``data``."""
+    if data[:2] == b"MZ":
+        image = _pe_image(parsed if parsed is not None else _pe(path, data))
+    else:
+        image = _elf_image(parsed if parsed is not None else _elf(path, data))
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
     base = _find_moduledef(image, names, head)
@@ -357,7 +360,8 @@ def static_record(module: str, path: str, data: bytes | None = None,
         if free_threaded is None:
             free_threaded = _free_threaded_name(path)
         try:
-            found = read_definition(data, path, module, free_threaded)
+            found = read_definition(data, path, module, free_threaded,
+                                    pe if kind == "PE" else elf)
         except Exception as exc:  # malformed data: what the symbols say still stands
             found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                      .replace("\n", " ")}

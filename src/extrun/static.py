@@ -1,9 +1,11 @@
 """The static reader: what a library declares, read from its bytes; nothing of it is loaded
-or run. It reads ELF dynamic symbols, so it works on wheels that are not installed (read member
-by member, in memory) and on other Python versions' libraries: the init kind is inferred from
-the C-API functions a library imports (``PyModuleDef_Init``: multi-phase, ``PyModule_Create2``:
-single-phase, a ``PyModExport_*`` hook: a 3.15 slot array). Malformed input (truncated,
-foreign or hostile files and wheels) is an ``error`` record with a one-line reason.
+or run, so it reads wheels that are not installed (member by member, in memory) and other Python
+versions' and platforms' libraries: ELF (x86-64, aarch64; pyelftools) and PE/COFF (``.pyd``,
+x86-64, arm64; pefile). From the export hook and the C-API functions the library imports it
+infers the init kind; from its data, with relocations applied as the loader would, it reads the
+module definition itself (m_size, doc, methods, slots and their values). Malformed input
+(truncated, foreign or hostile files and wheels) is an ``error`` record with a one-line reason.
+Mach-O (macOS) is not read yet.
 
 Also used to list the modules one library defines (PEP 489's "multiple modules in one
 library").
@@ -73,15 +75,13 @@ def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], li
 
     ``data``: the file's bytes, when they do not come from ``path`` (a wheel member).
     """
-    defined, imported, _ = _symbols(_elf(path, data))
-    return defined, imported
+    return _symbols(_elf(path, data))
 
 
-def _symbols(elf: ELFFile) -> tuple[list[str], list[str], dict[str, int]]:
-    """(defined functions, imported symbols, defined symbol -> address) of the dynamic table."""
+def _symbols(elf: ELFFile) -> tuple[list[str], list[str]]:
+    """(defined functions, imported symbols) of an ELF library's dynamic symbol table."""
     defined: list[str] = []
     imported: list[str] = []
-    addresses: dict[str, int] = {}
     from elftools.elf.sections import SymbolTableSection
 
     table = elf.get_section_by_name(".dynsym")
@@ -91,10 +91,9 @@ def _symbols(elf: ELFFile) -> tuple[list[str], list[str], dict[str, int]]:
         if sym["st_shndx"] == "SHN_UNDEF":  # resolved against the interpreter or other libraries
             imported.append(sym.name)
         else:
-            addresses[sym.name] = sym["st_value"]
             if sym["st_info"]["type"] == "STT_FUNC":
                 defined.append(sym.name)
-    return defined, imported, addresses
+    return defined, imported
 
 
 # --- module definitions, read from the data ---------------------------------------------------
@@ -333,7 +332,7 @@ def static_record(module: str, path: str, data: bytes | None = None,
             r["format"] = f"PE {_PE_MACHINES.get(pe.FILE_HEADER.Machine, '?')}"
         else:
             elf = _elf(path, data)
-            defined, imported, _ = _symbols(elf)
+            defined, imported = _symbols(elf)
             r["format"] = f"ELF {_ELF_MACHINES.get(elf['e_machine'], elf['e_machine'])}"
     except (OSError, ImportError) as exc:
         r.update({"status": "error", "reason": f"cannot read its symbols: {exc}"})

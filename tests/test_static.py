@@ -1,5 +1,6 @@
 """The static reader on real free-threaded wheels from PyPI (numpy, markupsafe, rpds-py, cp313t)
-for manylinux x86_64 and aarch64 (ELF) and win_amd64 (PE): every module gets a free-threading
+for manylinux x86_64 and aarch64 (ELF), win_amd64 (PE) and macOS arm64 (Mach-O; x86-64 and a
+universal file for markupsafe, which has them): every module gets a free-threading
 verdict, read from its data without loading anything, the same on every platform, and on the
 free-threaded 3.13t the same as the dynamic audit of the installed packages; malformed versions
 of a real .pyd are error records. The wheels are fetched once into the fixture cache; without
@@ -21,8 +22,10 @@ from .conftest import CACHE
 PROJECTS = {"numpy": "2.4.6", "markupsafe": "3.0.3", "rpds-py": "2026.5.1"}
 PLATFORMS = {"x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64"),
              "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64"),
-             "win_amd64": ("win_amd64",)}
-FORMATS = {"x86_64": "ELF x86-64", "aarch64": "ELF aarch64", "win_amd64": "PE x86-64"}
+             "win_amd64": ("win_amd64",),
+             "macos_arm64": ("macosx_11_0_arm64", "macosx_14_0_arm64")}
+FORMATS = {"x86_64": "ELF x86-64", "aarch64": "ELF aarch64", "win_amd64": "PE x86-64",
+           "macos_arm64": "Mach-O arm64", "macos_x86_64": "Mach-O x86-64"}
 
 
 @pytest.fixture(scope="module")
@@ -64,16 +67,19 @@ def test_every_module_gets_a_verdict_on_every_platform(wheels: dict[str, list[Pa
           f"the same on {', '.join(by_platform)}")
 
 
-def test_malformed_pyd_is_an_error_record(wheels: dict[str, list[Path]]) -> None:
-    """Truncated and bit-flipped versions of a real .pyd: a record each, never an exception."""
+@pytest.mark.parametrize(("platform", "suffix"), [("win_amd64", ".pyd"), ("macos_arm64", ".so")])
+def test_malformed_libraries_are_error_records(wheels: dict[str, list[Path]], platform: str,
+                                               suffix: str) -> None:
+    """Truncated and bit-flipped versions of a real .pyd and Mach-O library: a record each,
+    never an exception."""
     import random
     import zipfile
 
     from extrun.static import static_record
 
-    (path,) = [p for p in wheels["win_amd64"] if p.name.startswith("markupsafe")]
+    (path,) = [p for p in wheels[platform] if p.name.startswith("markupsafe")]
     with zipfile.ZipFile(path) as z:
-        member = next(n for n in z.namelist() if n.endswith(".pyd"))
+        member = next(n for n in z.namelist() if n.endswith(suffix))
         data = z.read(member)
     rng = random.Random(3)
     for n in range(150):
@@ -84,7 +90,7 @@ def test_malformed_pyd_is_an_error_record(wheels: dict[str, list[Path]]) -> None
             for _ in range(8):
                 flipped[rng.randrange(min(len(data), 8192))] ^= 1 << rng.randrange(8)
             variant = bytes(flipped)
-        r = static_record("markupsafe._speedups", "x.pyd", variant)
+        r = static_record("markupsafe._speedups", "x" + suffix, variant)
         assert r["status"] in ("ok", "error") and "\n" not in str(r["reason"])
 
 
@@ -108,3 +114,45 @@ def test_static_verdicts_are_the_dynamic_ones(wheels: dict[str, list[Path]]) -> 
         pytest.skip("numpy, markupsafe and rpds-py are not installed here")
     for r in inspection.inspect_all(items, jobs=2):
         assert r["status"] == "ok" and r["free_threading"] == static[str(r["module"])], r
+
+
+def test_macos_x86_64_and_universal(wheels: dict[str, list[Path]], tmp_path: Path) -> None:
+    """markupsafe's macOS x86-64 wheel, and a universal file made of its arm64 and x86-64
+    libraries (as universal2 wheels hold them): the same verdict, read from each slice."""
+    import struct
+    import zipfile
+
+    from extrun.static import static_record
+
+    where = CACHE / "wheels" / "macos_x86_64"
+    where.mkdir(parents=True, exist_ok=True)
+    if not list(where.glob("markupsafe-*.whl")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
+             "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t",
+             "--platform=macosx_10_13_x86_64", "markupsafe==3.0.3"],
+            capture_output=True, text=True, timeout=600)
+        if proc.returncode:
+            pytest.skip(f"cannot fetch the wheel: {proc.stderr.strip()[-200:]}")
+    x86 = _verdicts(sorted(where.glob("markupsafe-*.whl")), "macos_x86_64")
+    assert x86 == {"markupsafe._speedups": True}
+
+    def library(path: Path) -> bytes:
+        with zipfile.ZipFile(path) as z:
+            return z.read(next(n for n in z.namelist() if n.endswith(".so")))
+
+    arm = library(next(p for p in wheels["macos_arm64"] if p.name.startswith("markupsafe")))
+    intel = library(next(where.glob("markupsafe-*.whl")))
+    align = 1 << 14
+    first = align
+    second = -(-(first + len(arm)) // align) * align
+    fat = bytearray(second + len(intel))
+    fat[:8] = struct.pack(">II", 0xCAFEBABE, 2)
+    fat[8:48] = struct.pack(">iiIII", 0x0100000C, 0, first, len(arm), 14) + struct.pack(
+        ">iiIII", 0x01000007, 3, second, len(intel), 14)
+    fat[first:first + len(arm)] = arm
+    fat[second:] = intel
+    r = static_record("markupsafe._speedups", "x.cpython-313t-darwin.so", bytes(fat),
+                      (3, 13), True)
+    assert r["format"] == "Mach-O universal (arm64, x86-64)", r
+    assert str(r["reason"]).startswith("read from its data") and r["free_threading"] is True

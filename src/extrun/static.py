@@ -141,6 +141,10 @@ class _Image:
             raise ValueError(f"the file ends inside the memory at {address:#x}")
         return data
 
+    def pointer_slots(self, targets: set[int]) -> list[tuple[int, int]]:
+        """(address, value) of the relocated words whose value is one of ``targets``."""
+        return [(where, value) for where, value in self.pointers.items() if value in targets]
+
     def _raw_word(self, address: int) -> int:
         return int.from_bytes(self.read(address, 8), "little" if self.little else "big")
 
@@ -206,6 +210,104 @@ def _elf_image(elf: ELFFile) -> _Image:
     return self
 
 
+class _MachOImage(_Image):
+    """A Mach-O slice's image. Its pointer words are rebased by dyld: with rebase opcodes the
+    file holds the target's address; with chained fix-ups (DYLD_CHAINED_PTR_64 and _64_OFFSET,
+    what arm64 and x86-64 bundles use) a rebase word holds it in its low 36 bits (plus 8 high
+    bits at 36), the rest being the chain's link, and a bind (bit 63) is an import. Decoding each
+    word on its own is what dyld does to it; which words are pointers follows from the
+    definition's layout, checked by its header."""
+
+    def __init__(self, stream: IO[bytes], segments: list[tuple[int, int, int, int]],
+                 data_segments: list[tuple[int, int, int, int]]) -> None:
+        super().__init__(stream, True, segments)
+        self.data_segments = data_segments
+
+    @staticmethod
+    def _decode(raw: int) -> int:
+        if raw >> 63:  # a bind: an imported symbol
+            return 0
+        return (raw & 0xFFFFFFFFF) | ((raw >> 36) & 0xFF) << 56
+
+    def word(self, address: int) -> int:
+        return self._decode(self._raw_word(address))
+
+    def pointer_slots(self, targets: set[int]) -> list[tuple[int, int]]:
+        found = []
+        for vaddr, filesz, _, offset in self.data_segments:
+            self.stream.seek(offset)
+            words = memoryview(self.stream.read(filesz - filesz % 8)).cast("Q")
+            for i, raw in enumerate(words):
+                if raw and self._decode(raw) in targets:
+                    found.append((vaddr + 8 * i, self._decode(raw)))
+        return found
+
+
+_MACHO_CPUS = {0x01000007: "x86-64", 0x0100000C: "arm64"}
+_LC_SEGMENT_64, _LC_SYMTAB = 0x19, 0x2
+
+
+def _macho_slices(data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of each 64-bit slice of a Mach-O file, thin or universal (fat)."""
+    import struct
+
+    magic = data[:4]
+    if magic == b"\xcf\xfa\xed\xfe":  # MH_MAGIC_64, little-endian
+        return [(0, len(data))]
+    if magic in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"):  # FAT_MAGIC(_64), big-endian
+        wide = magic[3] == 0xBF
+        (count,) = struct.unpack_from(">I", data, 4)
+        entry = ">iiQQII" if wide else ">iiIII"
+        size = struct.calcsize(entry)
+        if count > 64:
+            raise ValueError(f"a universal file claiming {count} slices")
+        return [struct.unpack_from(entry, data, 8 + i * size)[2:4] for i in range(count)]
+    raise ImportError("not a Mach-O library")
+
+
+def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str], str]:
+    """(image, defined functions, imported symbols, machine) of the slice at ``offset``."""
+    import io
+    import struct
+
+    magic, cpu, _, _, ncmds, _, _, _ = struct.unpack_from("<IiiIIIII", data, offset)
+    if magic != 0xFEEDFACF:
+        raise ValueError("a universal slice that is not a 64-bit Mach-O library")
+    machine = _MACHO_CPUS.get(cpu)
+    if machine is None:
+        raise ValueError(f"the Mach-O CPU type {cpu:#x} is not read")
+    segments, data_segments = [], []
+    defined: list[str] = []
+    imported: list[str] = []
+    at = offset + 32
+    for _ in range(min(ncmds, 4096)):
+        cmd, size = struct.unpack_from("<II", data, at)
+        if size < 8:
+            raise ValueError("a load command of no size")
+        if cmd == _LC_SEGMENT_64:
+            name, vmaddr, vmsize, fileoff, filesize = struct.unpack_from("<16sQQQQ", data, at + 8)
+            segment = (vmaddr, filesize, vmsize, offset + fileoff)
+            segments.append(segment)
+            if name.rstrip(b"\0").startswith(b"__DATA"):
+                data_segments.append(segment)
+        elif cmd == _LC_SYMTAB:
+            symoff, nsyms, stroff, _ = struct.unpack_from("<IIII", data, at + 8)
+            for i in range(min(nsyms, 1 << 22)):
+                strx, ntype, _, _, _ = struct.unpack_from("<IBBHQ", data, offset + symoff + 16 * i)
+                end = data.index(b"\0", offset + stroff + strx)
+                symbol = data[offset + stroff + strx:end].decode("utf-8", "replace")
+                symbol = symbol[1:] if symbol.startswith("_") else symbol  # C names get a _
+                if ntype & 0xE0:  # a debugging entry
+                    continue
+                if ntype & 0x0E == 0 and ntype & 0x01:  # N_UNDF, N_EXT: an import
+                    imported.append(symbol)
+                elif ntype & 0x0E == 0x0E and ntype & 0x01:  # N_SECT, N_EXT: exported
+                    defined.append(symbol)
+        at += size
+    image = _MachOImage(io.BytesIO(data), segments, data_segments)
+    return image, defined, imported, machine
+
+
 _IMAGE_REL_BASED_DIR64 = 10
 _PE_MACHINES = {0x8664: "x86-64", 0xAA64: "aarch64"}
 
@@ -232,7 +334,7 @@ def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     """The address of the PyModuleDef whose m_name is one of ``names``, or None."""
     targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
     found = []
-    for where, value in image.pointers.items():
+    for where, value in image.pointer_slots(targets):
         if value in targets:
             base = where - head - 24  # m_name follows the header and m_init, m_index, m_copy
             try:
@@ -249,8 +351,10 @@ def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
     """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
     m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
     ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
-    bigger object header); ``parsed``: the ELFFile or PE already made of ``data``."""
-    if data[:2] == b"MZ":
+    bigger object header); ``parsed``: the ELFFile, PE or image already made of ``data``."""
+    if isinstance(parsed, _Image):
+        image = parsed
+    elif data[:2] == b"MZ":
         image = _pe_image(parsed if parsed is not None else _pe(path, data))
     else:
         image = _elf_image(parsed if parsed is not None else _elf(path, data))
@@ -323,10 +427,17 @@ def static_record(module: str, path: str, data: bytes | None = None,
         if data is None:
             with open(path, "rb") as f:
                 data = f.read()
-        kind = "PE" if data[:2] == b"MZ" else "ELF"
-        if kind == "ELF" and data[:4] != b"\x7fELF":
-            raise ImportError(f"{path}: not an ELF or PE library (Mach-O is not read yet)")
-        if kind == "PE":
+        kind = ("PE" if data[:2] == b"MZ" else "ELF" if data[:4] == b"\x7fELF" else "Mach-O")
+        slices: list[Any] = []
+        if kind == "Mach-O":
+            slices = [_macho(data, offset) for offset, _ in _macho_slices(data)]
+            if not slices:
+                raise ValueError("a universal file without slices")
+            _, defined, imported, _ = slices[0]
+            machines = [machine for *_, machine in slices]
+            r["format"] = (f"Mach-O {machines[0]}" if len(slices) == 1
+                           else f"Mach-O universal ({', '.join(machines)})")
+        elif kind == "PE":
             pe = _pe(path, data)
             defined, imported = _pe_symbols(pe)
             r["format"] = f"PE {_PE_MACHINES.get(pe.FILE_HEADER.Machine, '?')}"
@@ -359,8 +470,14 @@ def static_record(module: str, path: str, data: bytes | None = None,
         if free_threaded is None:
             free_threaded = _free_threaded_name(path)
         try:
-            found = read_definition(data, path, module, free_threaded,
-                                    pe if kind == "PE" else elf)
+            if kind == "Mach-O":  # every slice must declare the same
+                each = [read_definition(data, path, module, free_threaded, image)
+                        for image, *_ in slices]
+                found = each[0] if len({_declared(f) for f in each}) == 1 else {
+                    "unknown": "the slices of this universal library declare differently"}
+            else:
+                found = read_definition(data, path, module, free_threaded,
+                                        pe if kind == "PE" else elf)
         except Exception as exc:  # malformed data: what the symbols say still stands
             found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                      .replace("\n", " ")}
@@ -387,6 +504,20 @@ def static_record(module: str, path: str, data: bytes | None = None,
     r.update({"runnable_as_main": main, "subinterpreters": sub, "free_threading": ft,
               "reason": "; ".join([how, *reasons])})
     return r
+
+
+def _declared(found: dict[str, object]) -> str:
+    """What a definition read from one slice declares, as a comparable string: pointers (a
+    create or exec function's address) differ between a universal file's slices, the rest may
+    not."""
+    slots: list[tuple[int, int]] = found.get("slots", [])  # type: ignore[assignment]
+    values = [(i, v if i in _VALUE_SLOTS else None) for i, v in slots]
+    rest = {k: v for k, v in found.items() if k != "slots"}
+    return repr((sorted(rest.items()), values))
+
+
+# slots whose value is a number, not a pointer: multiple interpreters and GIL, both numberings
+_VALUE_SLOTS = {3, 4, 86, 87}
 
 
 def _fill(r: Record, found: dict[str, object], version: tuple[int, int]) -> None:

@@ -99,3 +99,14 @@ def test_dynamic_audit_survives_malformed_libraries(tmp_path: Path, real: list[b
     records = json.loads(proc.stdout)["modules"]
     assert len(records) == 40
     assert {r["status"] for r in records} <= {"ok", "error", "crashed", "timeout"}
+
+
+def test_abi3t_wheel_module_without_modexport_is_flagged(tmp_path: Path,
+                                                         real: list[bytes]) -> None:
+    """A module of an abi3t wheel (PEP 803) defined with a PyModuleDef, not PyModExport_*:
+    flagged, as abi3t makes the object header a PyModuleDef needs opaque."""
+    whl = tmp_path / "x-1.0-cp315-abi3t-manylinux_2_28_x86_64.whl"
+    with zipfile.ZipFile(whl, "w") as z:
+        z.writestr("mp_good.abi3t.so", real[0])
+    (r,) = wheel(str(whl))
+    assert r["status"] == "ok" and "not what abi3t asks: PEP 803" in str(r["reason"])

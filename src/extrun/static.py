@@ -574,6 +574,8 @@ def wheel(path: str) -> list[Record]:
     name, _, rest = os.path.basename(path).partition("-")
     version = rest.partition("-")[0]
     python, free_threaded = wheel_tags(path)
+    abi3t = "abi3t" in os.path.basename(path).split("-")[-2].split(".") if path.count(
+        "-") >= 4 else False
     records = []
     try:
         z = zipfile.ZipFile(path)
@@ -603,6 +605,11 @@ def wheel(path: str) -> list[Record]:
                     if free_threaded and r["free_threading"] is False:
                         r["reason"] = ("enables the GIL when imported: a free-threaded wheel's "
                                        "module that does not declare it can run without it; "
+                                       + r["reason"])
+                    if abi3t and r["status"] == "ok" and r["kind"] != SLOTS:
+                        r["reason"] = ("not what abi3t asks: PEP 803 makes PyObject opaque, so "
+                                       "an abi3t module is defined with PEP 793's "
+                                       "PyModExport_* slots, not a PyModuleDef; "
                                        + r["reason"])
                 except Exception as exc:  # a corrupt member of a hostile wheel
                     r = record(module, where, "error", "cannot read it from the wheel: "

@@ -35,6 +35,6 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    session.install("ruff", "mypy", "pytest")
+    session.install("ruff", "mypy", "pytest", ".")  # "." : the static reader's libraries
     session.run("ruff", "check", "src", "tests", "benchmarks", "examples", "noxfile.py")
     session.run("mypy")

@@ -73,3 +73,19 @@ def test_export_hook_module_runs_as_main(modexport: str, tmp_path: object) -> No
                           capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=src))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "XP __main__ token_ok=True state=0\n"
+
+
+def test_static_reader_reads_the_slot_array(modexport: str) -> None:
+    """The PySlot array a PyModExport_* hook returns, read from the library's data: what
+    loading the module reports."""
+    from extrun import inspection
+    from extrun.static import static_record
+
+    static = static_record("xp_good", modexport)
+    loaded = inspection.inspect_one(module="xp_good", path=modexport)
+    assert str(static["reason"]).startswith("read from its data")
+    for key in ("kind", "m_size", "doc", "create", "exec_slots", "multiple_interpreters", "gil",
+                "traverse", "clear", "free", "subinterpreters", "free_threading"):
+        assert static[key] == loaded[key], key  # type: ignore[literal-required]
+    assert [s["id"] for s in static["slots"]] == [s["id"] for s in loaded["slots"]]
+    assert [m["name"] for m in static["methods"]] == [m["name"] for m in loaded["methods"]]

@@ -368,8 +368,53 @@ def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     return found[0] if len(set(found)) == 1 else None
 
 
+def _read_pyslots(image: _Image, names: list[str]) -> dict[str, object]:
+    """What a 3.15 PySlot array (PEP 793: 16-byte entries, u16 id, u16 flags, u32 reserved and
+    an 8-byte value) declares, found as a definition is: by its Py_mod_name slot's pointer to
+    the module's name; the array runs from there back to the first entry that is no slot and
+    on to its Py_slot_end."""
+    from .names import _SLOTS, SLOT_IDS
+
+    targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
+    def slot_id(entry: int) -> int:
+        return int.from_bytes(image.read(entry, 2), "little" if image.little else "big")
+
+    starts = set()
+    for where, _ in image.pointer_slots(targets):
+        entry = where - 8
+        if entry >= 0 and slot_id(entry) == SLOT_IDS["Py_mod_name"]:
+            start = entry
+            for _ in range(_MAX_SLOTS):
+                try:
+                    before = slot_id(start - 16)
+                except ValueError:
+                    break
+                if before not in _SLOTS:
+                    break
+                start -= 16
+            starts.add(start)
+    if len(starts) != 1:
+        return {"unknown": "its slot array is not in the library's data"}
+    slots: list[tuple[int, int]] = []
+    entry = starts.pop()
+    while len(slots) < _MAX_SLOTS and (i := slot_id(entry)) != 0:
+        slots.append((i, image.word(entry + 8)))
+        entry += 16
+    values = {i: v for i, v in reversed(slots)}
+    methods: list[str | None] = []
+    address = values.get(SLOT_IDS["Py_mod_methods"], 0)
+    while address and len(methods) < 4096 and (name := image.word(address)):
+        methods.append(image.c_string(name))
+        address += 32
+    return {"m_name": image.c_string(values.get(SLOT_IDS["Py_mod_name"], 0)),
+            "doc": image.c_string(values.get(SLOT_IDS["Py_mod_doc"], 0)),
+            "m_size": values.get(SLOT_IDS["Py_mod_state_size"], 0), "methods": methods,
+            "slots": slots, "has_slots": True,
+            **{k: SLOT_IDS[f"Py_mod_state_{k}"] in values for k in ("traverse", "clear", "free")}}
+
+
 def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
-                    parsed: Any = None) -> dict[str, object]:
+                    parsed: Any = None, pyslots: bool = False) -> dict[str, object]:
     """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
     m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
     ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
@@ -382,6 +427,8 @@ def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
         image = _elf_image(parsed if parsed is not None else _elf(path, data))
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
+    if pyslots:
+        return _read_pyslots(image, names)
     base = _find_moduledef(image, names, head)
     if base is None:
         return {"unknown": "its module definition is not in the library's data (it is built at "
@@ -486,23 +533,21 @@ def static_record(module: str, path: str, data: bytes | None = None,
         r.update({"status": "error", "reason": f"defines no export hook for {module}"})
         return r
     sets_gil = "PyUnstable_Module_SetGIL" in imported
-    found: dict[str, object] = {"unknown": "3.15 slot arrays (PyModExport_*) are not read "
-                                           "statically yet"}
-    if r["kind"] != SLOTS:
-        if free_threaded is None:
-            free_threaded = _free_threaded_name(path)
-        try:
-            if kind == "Mach-O":  # every slice must declare the same
-                each = [read_definition(data, path, module, free_threaded, image)
-                        for image, *_ in slices]
-                found = each[0] if len({_declared(f) for f in each}) == 1 else {
-                    "unknown": "the slices of this universal library declare differently"}
-            else:
-                found = read_definition(data, path, module, free_threaded,
-                                        pe if kind == "PE" else elf)
-        except Exception as exc:  # malformed data: what the symbols say still stands
-            found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
-                     .replace("\n", " ")}
+    found: dict[str, object]
+    if free_threaded is None:
+        free_threaded = _free_threaded_name(path)
+    try:
+        if kind == "Mach-O":  # every slice must declare the same
+            each = [read_definition(data, path, module, free_threaded, image,
+                                    r["kind"] == SLOTS) for image, *_ in slices]
+            found = each[0] if len({_declared(f) for f in each}) == 1 else {
+                "unknown": "the slices of this universal library declare differently"}
+        else:
+            found = read_definition(data, path, module, free_threaded,
+                                    pe if kind == "PE" else elf, r["kind"] == SLOTS)
+    except Exception as exc:  # malformed data: what the symbols say still stands
+        found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
+                 .replace("\n", " ")}
     generator = _generator(data)
     if "unknown" not in found and not found["slots"] and generator:
         # no slots in the data where the generator makes them at run time (pybind11 3 fills a
@@ -510,7 +555,7 @@ def static_record(module: str, path: str, data: bytes | None = None,
         found = {"unknown": f"its slots are built at run time ({generator})"}
     if "unknown" not in found:
         _fill(r, found, version or (sys.version_info[0], sys.version_info[1]))
-        if found["has_slots"]:  # PyModule_Create refuses a definition with slots
+        if found["has_slots"] and r["kind"] != SLOTS:  # PyModule_Create refuses slots
             r["kind"] = MULTI_PHASE
     if r["kind"] is None:
         r["reason"] = ("the library imports both PyModuleDef_Init and PyModule_Create2: its "

@@ -110,3 +110,21 @@ def test_abi3t_wheel_module_without_modexport_is_flagged(tmp_path: Path,
         z.writestr("mp_good.abi3t.so", real[0])
     (r,) = wheel(str(whl))
     assert r["status"] == "ok" and "not what abi3t asks: PEP 803" in str(r["reason"])
+
+
+def test_a_big_library_is_not_read_whole(tmp_path: Path, real: list[bytes]) -> None:
+    """A library on disk is memory-mapped: reading one of 100 MB (a real library, padded after
+    its segments) adds far less than 100 MB to the reading process's peak memory."""
+    big = tmp_path / f"mp_good{EXT_SUFFIX}"
+    with open(big, "wb") as f:
+        f.write(real[0])
+        f.truncate(len(real[0]) + (100 << 20))
+    code = ("import resource, sys; from extrun.static import static_record; "
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "r = static_record('mp_good', sys.argv[1]); "
+            "print(r['status'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    proc = subprocess.run([sys.executable, "-c", code, str(big)], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=SRC), timeout=120)
+    status, grown_kib = proc.stdout.split()
+    assert status == "ok", proc.stderr
+    assert int(grown_kib) < 20 * 1024, f"{int(grown_kib) // 1024} MiB"

@@ -56,18 +56,36 @@ def _pe_symbols(pe: Any) -> tuple[list[str], list[str]]:
     return defined, imported
 
 
+def _stream(data: bytes) -> IO[bytes]:
+    """A file-like view of ``data`` that copies nothing: a memory map (a library on disk, see
+    :func:`_mapped`) is one already."""
+    import io
+    import mmap
+
+    return data if isinstance(data, mmap.mmap) else io.BytesIO(data)
+
+
+def _mapped(path: str) -> bytes:
+    """The library at ``path``, memory-mapped read-only: the pages it reads are loaded, not the
+    whole file (a 100 MB library does not take 100 MB of memory)."""
+    import mmap
+
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:  # nothing to map (mmap refuses it)
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
+
+
 def _elf(path: str, data: bytes | None) -> ELFFile:
     """The ELF file at ``path`` (or its bytes ``data``), parsed by pyelftools."""
-    import io
 
     from elftools.elf.elffile import ELFFile
 
     if data is None:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = _mapped(path)
     if data[:4] != b"\x7fELF":
         raise ImportError(f"{path}: not an ELF library", path=path)
-    return ELFFile(io.BytesIO(data))
+    return ELFFile(_stream(data))
 
 
 def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], list[str]]:
@@ -176,16 +194,27 @@ class _Image:
             data += self.read(address + len(data), 16)
         return data.partition(b"\0")[0].decode("utf-8", "replace")
 
-    def strings(self, text: bytes) -> list[int]:
+    def contains(self, text: bytes) -> bool:
+        """Whether ``text`` is anywhere in the loaded segments."""
+        return bool(self.strings(text, terminated=False, first=True))
+
+    def strings(self, text: bytes, terminated: bool = True, first: bool = False) -> list[int]:
         """Addresses where the NUL-terminated ``text`` is stored in the file's loaded bytes."""
-        needle, found = text + b"\0", []
+        needle, found = text + b"\0" if terminated else text, []
+        source: Any = self.stream
+        searchable = hasattr(source, "find")  # a memory map: search it in place
         for vaddr, filesz, _, offset in self.segments:
-            self.stream.seek(offset)
-            chunk = self.stream.read(filesz)
-            at = chunk.find(needle)
+            if searchable:
+                chunk, start, end = source, offset, offset + filesz
+            else:
+                source.seek(offset)
+                chunk, start, end = source.read(filesz), 0, filesz
+            at = chunk.find(needle, start, end)
             while at >= 0:  # a string's tail counts too: linkers merge "x_spam" and "spam"
-                found.append(vaddr + at)
-                at = chunk.find(needle, at + 1)
+                found.append(vaddr + at - start)
+                if first:
+                    return found
+                at = chunk.find(needle, at + 1, end)
         return found
 
 
@@ -289,7 +318,6 @@ def _macho_slices(data: bytes) -> list[tuple[int, int]]:
 
 def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str], str]:
     """(image, defined functions, imported symbols, machine) of the slice at ``offset``."""
-    import io
     import struct
 
     magic, cpu, _, _, ncmds, _, _, _ = struct.unpack_from("<IiiIIIII", data, offset)
@@ -316,7 +344,9 @@ def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str],
             symoff, nsyms, stroff, _ = struct.unpack_from("<IIII", data, at + 8)
             for i in range(min(nsyms, 1 << 22)):
                 strx, ntype, _, _, _ = struct.unpack_from("<IBBHQ", data, offset + symoff + 16 * i)
-                end = data.index(b"\0", offset + stroff + strx)
+                end = data.find(b"\0", offset + stroff + strx)
+                if end < 0:
+                    raise ValueError("a symbol name runs past the end of the file")
                 symbol = data[offset + stroff + strx:end].decode("utf-8", "replace")
                 symbol = symbol[1:] if symbol.startswith("_") else symbol  # C names get a _
                 if ntype & 0xE0:  # a debugging entry
@@ -326,7 +356,7 @@ def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str],
                 elif ntype & 0x0E == 0x0E and ntype & 0x01:  # N_SECT, N_EXT: exported
                     defined.append(symbol)
         at += size
-    image = _MachOImage(io.BytesIO(data), segments, data_segments)
+    image = _MachOImage(_stream(data), segments, data_segments)
     return image, defined, imported, machine
 
 
@@ -337,13 +367,12 @@ _PE_MACHINES = {0x8664: "x86-64", 0xAA64: "aarch64"}
 def _pe_image(pe: Any) -> _Image:
     """A PE/COFF library's image (a ``.pyd``): its sections at their RVAs, the words its base
     relocations (DIR64) mark as pointers holding RVAs (the file holds preferred-base VAs)."""
-    import io
 
     machine = pe.FILE_HEADER.Machine
     if machine not in _PE_MACHINES:
         raise ValueError(f"the PE machine {machine:#x} is not read")
     base = pe.OPTIONAL_HEADER.ImageBase
-    self = _Image(io.BytesIO(pe.__data__), True,
+    self = _Image(_stream(pe.__data__), True,
                   [(sec.VirtualAddress, sec.SizeOfRawData, max(sec.Misc_VirtualSize,
                     sec.SizeOfRawData), sec.PointerToRawData) for sec in pe.sections])
     for block in getattr(pe, "DIRECTORY_ENTRY_BASERELOC", ()):
@@ -427,8 +456,13 @@ def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
         image = _elf_image(parsed if parsed is not None else _elf(path, data))
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
-    if pyslots:
-        return _read_pyslots(image, names)
+    found = _read_pyslots(image, names) if pyslots else _read_moduledef(image, names, head)
+    found["generator"] = _generator(image)
+    return found
+
+
+def _read_moduledef(image: _Image, names: list[str], head: int) -> dict[str, object]:
+    """What the PyModuleDef whose m_name is one of ``names`` declares (see read_definition)."""
     base = _find_moduledef(image, names, head)
     if base is None:
         return {"unknown": "its module definition is not in the library's data (it is built at "
@@ -492,10 +526,10 @@ def static_record(module: str, path: str, data: bytes | None = None,
     import sys
 
     r = record(module, path, inferred=True)
+    kind = "library"
     try:
         if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
+            data = _mapped(path)
         kind = ("PE" if data[:2] == b"MZ" else "ELF" if data[:4] == b"\x7fELF" else "Mach-O")
         slices: list[Any] = []
         if kind == "Mach-O":
@@ -548,7 +582,7 @@ def static_record(module: str, path: str, data: bytes | None = None,
     except Exception as exc:  # malformed data: what the symbols say still stands
         found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                  .replace("\n", " ")}
-    generator = _generator(data)
+    generator = found.pop("generator", None)
     if "unknown" not in found and not found["slots"] and generator:
         # no slots in the data where the generator makes them at run time (pybind11 3 fills a
         # static array, nanobind allocates one); elsewhere an empty array is just that
@@ -607,11 +641,11 @@ def _fill(r: Record, found: dict[str, object], version: tuple[int, int]) -> None
     })
 
 
-def _generator(data: bytes) -> str | None:
+def _generator(image: _Image) -> str | None:
     """The binding generator whose modules build their definition at run time, if its name is
-    in the library (pybind11, nanobind)."""
+    in the library's loaded data (pybind11, nanobind)."""
     for name in ("pybind11", "nanobind"):
-        if name.encode() in data:
+        if image.contains(name.encode()):
             return name
     return None
 

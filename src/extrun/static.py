@@ -114,7 +114,11 @@ def _symbols(elf: ELFFile) -> tuple[list[str], list[str]]:
     if table is None or table["sh_type"] != "SHT_DYNSYM":
         return defined, imported
     strings = elf.get_section(table["sh_link"]).data()
-    for name, info, _, shndx, _, _ in _entries(elf, table, "IBBHQQ"):
+    if elf.elfclass == 64:  # Elf64_Sym: name, info, other, shndx, value, size
+        entries = ((e[0], e[1], e[3]) for e in _entries(elf, table, "IBBHQQ"))
+    else:  # Elf32_Sym: name, value, size, info, other, shndx
+        entries = ((e[0], e[3], e[5]) for e in _entries(elf, table, "IIIBBH"))
+    for name, info, shndx in entries:
         if not name:
             continue
         symbol = strings[name:strings.index(b"\0", name)].decode("utf-8", "replace")

@@ -1,9 +1,11 @@
 """``ExtensionLoader``: PEP 489 loading phase by phase, plus PEP 547's ``exec_in_module``.
 
-One code path serves import, ``exec_in_module`` and running as ``__main__``: find the hook, read
-the definition, then create (``PyModule_FromDefAndSpec2`` / ``PyModule_FromSlotsAndSpec``) or give
-the definition to an existing module, then execute (``PyModule_ExecDef`` / ``PyModule_Exec``).
-The C API itself validates slots and runs create/exec, so errors are CPython's own.
+Import's create phase is CPython's own (``_imp.create_dynamic``: its checks, its cache of
+single-phase modules, its GIL handling); its exec phase is extrun's (``PyModule_ExecDef`` /
+``PyModule_Exec``). ``exec_in_module`` and running as ``__main__`` find the hook, read the
+definition, let CPython create (and so validate) a module from it and give its definition to
+an existing module, then execute. The C API itself validates slots and runs create/exec, so
+errors are CPython's own.
 """
 
 
@@ -73,7 +75,9 @@ def _spec_name(spec: object) -> str:
 
 
 class ExtensionLoader(machinery.ExtensionFileLoader):
-    """A drop-in ``ExtensionFileLoader`` that loads through extrun's own PEP 489 phases."""
+    """A drop-in ``ExtensionFileLoader``: CPython's create phase, extrun's exec phases
+    (``exec_module`` as importing does, ``exec_as_script`` and ``exec_in_module`` as running
+    a module does)."""
 
     def create_module(self, spec: machinery.ModuleSpec) -> types.ModuleType:
         """CPython's create phase itself (``_imp.create_dynamic``, as ``ExtensionFileLoader``):

@@ -401,6 +401,16 @@ def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     return found[0] if len(set(found)) == 1 else None
 
 
+def _method_names(image: _Image, address: int) -> list[str | None]:
+    """The names of a NULL-terminated PyMethodDef array (name, meth, flags padded, doc: 32
+    bytes an entry)."""
+    names: list[str | None] = []
+    while address and len(names) < 4096 and (name := image.word(address)):
+        names.append(image.c_string(name))
+        address += 32
+    return names
+
+
 def _read_pyslots(image: _Image, names: list[str]) -> dict[str, object]:
     """What a 3.15 PySlot array (PEP 793: 16-byte entries, u16 id, u16 flags, u32 reserved and
     an 8-byte value) declares, found as a definition is: by its Py_mod_name slot's pointer to
@@ -434,11 +444,7 @@ def _read_pyslots(image: _Image, names: list[str]) -> dict[str, object]:
         slots.append((i, image.word(entry + 8)))
         entry += 16
     values = {i: v for i, v in reversed(slots)}
-    methods: list[str | None] = []
-    address = values.get(SLOT_IDS["Py_mod_methods"], 0)
-    while address and len(methods) < 4096 and (name := image.word(address)):
-        methods.append(image.c_string(name))
-        address += 32
+    methods = _method_names(image, values.get(SLOT_IDS["Py_mod_methods"], 0))
     return {"m_name": image.c_string(values.get(SLOT_IDS["Py_mod_name"], 0)),
             "doc": image.c_string(values.get(SLOT_IDS["Py_mod_doc"], 0)),
             "m_size": values.get(SLOT_IDS["Py_mod_state_size"], 0), "methods": methods,
@@ -475,14 +481,7 @@ def _read_moduledef(image: _Image, names: list[str], head: int) -> dict[str, obj
     m_name, m_doc, m_size, m_methods, m_slots, traverse, clear, free = (
         image.word(at), image.word(at + 8), image.signed(at + 16), image.word(at + 24),
         image.word(at + 32), image.word(at + 40), image.word(at + 48), image.word(at + 56))
-    methods: list[str | None] = []
-    address = m_methods
-    while address and len(methods) < 4096:
-        name = image.word(address)
-        if not name:
-            break
-        methods.append(image.c_string(name))
-        address += 32  # PyMethodDef: name, meth, flags (int, padded), doc
+    methods = _method_names(image, m_methods)
     slots: list[tuple[int, int]] = []
     address = m_slots
     while address and len(slots) < _MAX_SLOTS:

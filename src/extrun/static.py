@@ -516,7 +516,12 @@ def _free_threaded_name(path: str) -> bool:
     parts = os.path.basename(path).split(".")
     tag = parts[-2] if len(parts) >= 3 else ""
     abi = tag.split("-")[1] if tag.startswith("cpython-") and "-" in tag else tag.split("-")[0]
-    return abi.endswith("t") and abi[:-1].removeprefix("cp").isdigit()
+    return _free_threaded_abi(abi)
+
+
+def _free_threaded_abi(tag: str) -> bool:
+    """An ABI tag of a free-threaded build: ``313t``, ``cp313t``, ``abi3t`` (PEP 803)."""
+    return tag == "abi3t" or (tag.endswith("t") and tag[:-1].removeprefix("cp").isdigit())
 
 
 def static_record(module: str, path: str, data: bytes | None = None,
@@ -656,16 +661,18 @@ def _generator(image: _Image) -> str | None:
 _MAX_MEMBER = 1 << 30  # a wheel member claiming more is not read (a zip bomb, or no library)
 
 
+def _tags(path: str) -> tuple[list[str], list[str]]:
+    """A wheel file name's python and ABI tags (none where the name has no tags)."""
+    parts = os.path.basename(path).removesuffix(".whl").split("-")
+    return (parts[-3].split("."), parts[-2].split(".")) if len(parts) >= 5 else ([], [])
+
+
 def wheel_tags(path: str) -> tuple[tuple[int, int] | None, bool]:
     """(the CPython version a wheel is for, whether for a free-threaded build) from its file
     name's tags (``NAME-VER[-BUILD]-PYTHON-ABI-PLATFORM.whl``; several joined by ``.``):
     ``cp313``-``cp313t`` or ``abi3t`` is free-threaded; None where the tags name no CPython."""
-    parts = os.path.basename(path)[: -len(".whl")].split("-")
-    if len(parts) < 5:
-        return None, False
-    python_tags, abi_tags = parts[-3].split("."), parts[-2].split(".")
-    free_threaded = any(t.endswith("t") and (t == "abi3t" or t[2:-1].isdigit())
-                        for t in abi_tags if t.startswith(("cp", "abi3")))
+    python_tags, abi_tags = _tags(path)
+    free_threaded = any(_free_threaded_abi(t) for t in abi_tags)
     versions = [(int(t[2]), int(t[3:])) for t in python_tags
                 if t.startswith("cp") and t[2:].isdigit() and len(t) >= 4]
     return (min(versions) if versions else None), free_threaded
@@ -678,8 +685,7 @@ def wheel(path: str) -> list[Record]:
     name, _, rest = os.path.basename(path).partition("-")
     version = rest.partition("-")[0]
     python, free_threaded = wheel_tags(path)
-    abi3t = "abi3t" in os.path.basename(path).split("-")[-2].split(".") if path.count(
-        "-") >= 4 else False
+    abi3t = "abi3t" in _tags(path)[1]
     records = []
     try:
         z = zipfile.ZipFile(path)

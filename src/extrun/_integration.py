@@ -94,7 +94,7 @@ def _asked_by_run_module_as_main(runpy: object, frame: "FrameType | None") -> bo
 
 def runpy_incompatibility(runpy: object = None) -> str | None:
     """None if runpy works as the hook expects, else what differs (the hook then stays out of
-    the way, and ``extrun hook status`` says so)."""
+    the way, and ``extrun integration status`` says so)."""
     if runpy is None:
         import runpy
     main = _code(runpy, "_run_module_as_main")

@@ -4,10 +4,10 @@
 ``sys.path``: the standard library, site-packages, ``PYTHONPATH``, directories ``.pth`` files
 add; each labelled), or of given directories, installed distributions or wheel files, inspects
 them in parallel worker processes (crash-isolated, with a per-module timeout) and reports them
-grouped by distribution, with a summary. ``--static``
-never executes anything of the libraries: it infers the init kind from the C-API functions a
-library imports (ELF dynamic symbols), so it also works on wheels that are not installed and on
-other Python versions' libraries.
+grouped by distribution, with a summary. ``--static`` never executes anything of the
+libraries: it reads what they declare from their bytes (:mod:`extrun.static`: ELF, PE and
+Mach-O), so it also works on wheels that are not installed and on other platforms' and Python
+versions' libraries.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def audit_main(args: list[str]) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                         help="per module (default 30)")
     parser.add_argument("--static", action="store_true",
-                        help="run nothing of the libraries: infer from their symbols")
+                        help="run nothing of the libraries: read their bytes")
     parser.add_argument("--fail-on", nargs="+", default=[], choices=sorted(FAIL_CONDITIONS),
                         metavar="CONDITION", help=f"exit 1 if any module is: "
                         f"{', '.join(sorted(FAIL_CONDITIONS))}")

@@ -214,7 +214,6 @@ def _run_main(spec: machinery.ModuleSpec, code: "CodeType | None", strict: bool,
         _run_target(run_in_namespace, spec, namespace, strict)
 
 
-
 # --- multiprocessing: spawn and forkserver children re-create an extension __main__ ----------
 
 
@@ -245,7 +244,6 @@ def _find_spawn(name: str, path: object = None, target: object = None
 _SPAWN_WATCHER = types.SimpleNamespace(find_spec=_find_spawn)  # a finder with no class to make
 
 
-
 def run_integrated(spec: machinery.ModuleSpec, namespace: dict[str, object], as_main: bool) -> None:
     """What the code :func:`extrun._integration.get_code` gives runpy runs, in the
     ``namespace`` it is executed in. ``as_main``: for ``python -m``/``python DIR`` (runpy's
@@ -266,7 +264,6 @@ def run_integrated(spec: machinery.ModuleSpec, namespace: dict[str, object], as_
         sys.exit(f"{sys.executable}: {exc}")
     finally:
         resume_collector()  # if the target never started
-
 
 
 def _set_path0(entry: str) -> None:
@@ -404,7 +401,6 @@ def _looks_like_module(target: str) -> bool:
 
 def _reexec_interactive(target: str, rest: list[str], as_module: bool, strict: bool) -> None:
     """``-i``: let the interpreter's own -i handle the prompt (and SystemExit) after the run."""
-    import os
     import subprocess
 
     flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]

@@ -347,7 +347,7 @@ def inspect_main(args: list[str]) -> int:
     parser.add_argument("--in-process", action="store_true",
                         help="inspect in this process (a crash takes extrun with it)")
     parser.add_argument("--static", action="store_true",
-                        help="run nothing of the libraries: infer from their symbols")
+                        help="run nothing of the library: read its bytes")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
     opts = parser.parse_args(args)
     records: list[Record]

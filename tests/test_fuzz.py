@@ -128,3 +128,44 @@ def test_a_big_library_is_not_read_whole(tmp_path: Path, real: list[bytes]) -> N
     status, grown_kib = proc.stdout.split()
     assert status == "ok", proc.stderr
     assert int(grown_kib) < 20 * 1024, f"{int(grown_kib) // 1024} MiB"
+
+
+BIG_MODULE = r"""
+#include <Python.h>
+/* 96 MiB of read-only data the static reader searches through (for the module's name) */
+__attribute__((used)) static const char table[96 << 20] = {1};
+static int ex(PyObject *m) { return PyModule_AddIntConstant(m, "first", table[0]); }
+static PyModuleDef_Slot slots[] = {{Py_mod_exec, ex}, {0, NULL}};
+static PyModuleDef def = {PyModuleDef_HEAD_INIT, "bigmod", .m_slots = slots};
+PyMODINIT_FUNC PyInit_bigmod(void) { return PyModuleDef_Init(&def); }
+"""
+
+
+def test_a_big_wheel_member_is_not_held_whole(tmp_path: Path) -> None:
+    """A wheel member of ~100 MB (a library whose read-only data is a 96 MiB table), deflated
+    in the wheel, is read in place: the reading process's peak memory grows far less than the
+    member's size, though every byte of its data is searched."""
+    import shlex
+    import sysconfig
+
+    source = tmp_path / "bigmod.c"
+    source.write_text(BIG_MODULE)
+    library = tmp_path / f"bigmod{EXT_SUFFIX}"
+    cc = shlex.split(sysconfig.get_config_var("CC") or "cc")
+    subprocess.run([*cc, "-shared", "-fPIC", "-O1", "-I", sysconfig.get_paths()["include"],
+                    str(source), "-o", str(library)], check=True)
+    assert library.stat().st_size > 96 << 20
+    whl = tmp_path / "big-1.0-cp311-cp311-linux_x86_64.whl"
+    with zipfile.ZipFile(whl, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(library, library.name)
+    library.unlink()
+    code = ("import resource, sys; from extrun.static import wheel; "
+            "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "(r,) = wheel(sys.argv[1]); "
+            "print(r['status'], r['free_threading'], "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    proc = subprocess.run([sys.executable, "-c", code, str(whl)], capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=SRC), timeout=120)
+    status, free_threading, grown_kib = proc.stdout.split()
+    assert (status, free_threading) == ("ok", "False"), proc.stderr
+    assert int(grown_kib) < 20 * 1024, f"{int(grown_kib) // 1024} MiB"

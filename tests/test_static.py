@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from extrun import inspection
-from extrun.static import wheel, wheel_tags
+from extrun.static import _ELF, wheel, wheel_tags
 
 from .conftest import CACHE
 
@@ -156,3 +156,85 @@ def test_macos_x86_64_and_universal(wheels: dict[str, list[Path]], tmp_path: Pat
                       (3, 13), True)
     assert r["format"] == "Mach-O universal (arm64, x86-64)", r
     assert str(r["reason"]).startswith("read from its data") and r["free_threading"] is True
+
+
+
+def _pyelftools_view(data: bytes) -> tuple[object, ...]:
+    """What pyelftools (the reference) reads of an ELF file: machine, class, byte order,
+    PT_LOAD segments, dynamic symbols by extrun's rule, and sections (types as numbers)."""
+    import io
+
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.enums import ENUM_E_MACHINE, ENUM_SH_TYPE_BASE
+
+    numbers = {**ENUM_SH_TYPE_BASE, **ENUM_E_MACHINE}
+    elf = ELFFile(io.BytesIO(data))
+    segments = [(p["p_vaddr"], p["p_filesz"], p["p_memsz"], p["p_offset"])
+                for p in elf.iter_segments() if p["p_type"] == "PT_LOAD"]
+    defined, imported = [], []
+    table = elf.get_section_by_name(".dynsym")
+    for sym in table.iter_symbols() if table is not None else ():
+        if not sym.name:
+            continue
+        if sym["st_shndx"] == "SHN_UNDEF":
+            imported.append(sym.name)
+        elif sym["st_info"]["type"] == "STT_FUNC":
+            defined.append(sym.name)
+    sections = [(numbers.get(s["sh_type"], s["sh_type"]), s["sh_flags"], s["sh_addr"],
+                 s["sh_offset"], s["sh_size"], s["sh_link"], s["sh_entsize"])
+                for s in elf.iter_sections()]
+    return (numbers.get(elf["e_machine"], elf["e_machine"]), elf.elfclass, elf.little_endian,
+            segments, defined, imported, sections)
+
+
+def _extrun_view(data: bytes) -> tuple[object, ...]:
+    from extrun.static import _symbols
+
+    elf = _ELF(data)
+    return (elf.machine, 64 if elf.wide else 32, elf.little, elf.segments, *_symbols(elf),
+            elf.sections)
+
+
+def _elf_libraries(wheels: dict[str, list[Path]] | None) -> dict[str, bytes]:
+    """This interpreter's lib-dynload and the test fixtures; or the cached wheels' ELF members."""
+    import sysconfig
+    import zipfile
+
+    if wheels is None:
+        return {str(p): p.read_bytes() for p in [
+            *sorted(Path(sysconfig.get_path("platstdlib"), "lib-dynload").glob("*.so"))[:40],
+            *sorted(CACHE.glob("*/*.so"))[:60]]}
+    found = {}
+    for arch in ("x86_64", "aarch64"):
+        for path in wheels[arch]:
+            with zipfile.ZipFile(path) as z:
+                found.update({f"{path.name}!{n}": z.read(n) for n in z.namelist()
+                              if n.endswith(".so")})
+    return found
+
+
+def test_elf_headers_are_pyelftools_ones() -> None:
+    """extrun's ELF header reader (struct, gABI layouts) against pyelftools on this interpreter's
+    lib-dynload and the test fixtures: the same machine, class, byte order, sections, loadable
+    segments and dynamic symbols."""
+    import struct
+
+    libraries = _elf_libraries(None)
+    assert len(libraries) > 20
+    # and one whose section count is in section 0 (e_shnum 0: the gABI's extended numbering)
+    data = bytearray(next(iter(libraries.values())))
+    shoff, shnum = struct.unpack_from("<Q", data, 0x28)[0], struct.unpack_from("<H", data, 0x3C)[0]
+    struct.pack_into("<H", data, 0x3C, 0)
+    struct.pack_into("<Q", data, shoff + 32, shnum)  # section 0's sh_size
+    libraries["extended numbering"] = bytes(data)
+    for where, data in libraries.items():
+        assert _extrun_view(data) == _pyelftools_view(data), where
+    assert len(_ELF(libraries["extended numbering"]).sections) == shnum
+
+
+def test_elf_headers_of_wheels_are_pyelftools_ones(wheels: dict[str, list[Path]]) -> None:
+    """The same for every ELF library of the cached x86_64 and aarch64 wheels."""
+    libraries = _elf_libraries(wheels)
+    assert len(libraries) >= 10
+    for where, data in libraries.items():
+        assert _extrun_view(data) == _pyelftools_view(data), where

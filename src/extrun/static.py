@@ -1,11 +1,12 @@
 """The static reader: what a library declares, read from its bytes; nothing of it is loaded
 or run, so it reads wheels that are not installed (member by member, in memory) and other Python
-versions' and platforms' libraries: ELF (x86-64, aarch64; pyelftools) and PE/COFF (``.pyd``,
-x86-64, arm64; pefile). From the export hook and the C-API functions the library imports it
-infers the init kind; from its data, with relocations applied as the loader would, it reads the
-module definition itself (m_size, doc, methods, slots and their values). Malformed input
-(truncated, foreign or hostile files and wheels) is an ``error`` record with a one-line reason.
-Mach-O (macOS) is not read yet.
+versions' and platforms' libraries: ELF (x86-64, aarch64), PE/COFF (``.pyd``, x86-64, arm64;
+through pefile) and Mach-O (x86-64, arm64, universal). ELF and Mach-O headers are fixed layouts
+unpacked with ``struct`` (pyelftools, tests' reference, costs ~10x per library as a parser).
+From the export hook and the C-API functions the library imports it infers the init kind; from
+its data, with relocations applied as the loader would, it reads the module definition itself
+(m_size, doc, methods, slots and their values). Malformed input (truncated, foreign or hostile
+files and wheels) is an ``error`` record with a one-line reason.
 
 Also used to list the modules one library defines (PEP 489's "multiple modules in one
 library").
@@ -13,6 +14,7 @@ library").
 
 from __future__ import annotations
 
+import functools
 import os
 
 from .inspection import record, verdicts
@@ -20,9 +22,8 @@ from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, hook_symbols
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator
     from typing import IO, Any
-
-    from elftools.elf.elffile import ELFFile
 
     from .inspection import Record
 
@@ -38,6 +39,8 @@ def _pe(path: str, data: bytes) -> Any:
     """The PE/COFF file (``.pyd``) in ``data``, parsed by pefile."""
     import pefile  # type: ignore[import-untyped]
 
+    if isinstance(data, _Member):  # pefile parses from memory
+        data = data[0:len(data)]
     pe = pefile.PE(data=data, fast_load=True)
     pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY[name] for name in (
         "IMAGE_DIRECTORY_ENTRY_EXPORT", "IMAGE_DIRECTORY_ENTRY_IMPORT",
@@ -58,11 +61,13 @@ def _pe_symbols(pe: Any) -> tuple[list[str], list[str]]:
 
 def _stream(data: bytes) -> IO[bytes]:
     """A file-like view of ``data`` that copies nothing: a memory map (a library on disk, see
-    :func:`_mapped`) is one already."""
+    :func:`_mapped`) and a wheel's :class:`_Member` are one already."""
     import io
     import mmap
 
-    return data if isinstance(data, mmap.mmap) else io.BytesIO(data)
+    if isinstance(data, (mmap.mmap, _Member)):
+        return data  # type: ignore[return-value]
+    return io.BytesIO(data)
 
 
 def _mapped(path: str) -> bytes:
@@ -76,16 +81,210 @@ def _mapped(path: str) -> bytes:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
 
 
-def _elf(path: str, data: bytes | None) -> ELFFile:
-    """The ELF file at ``path`` (or its bytes ``data``), parsed by pyelftools."""
+def _unpack(layout: str, data: bytes, offset: int) -> tuple[Any, ...]:
+    """``layout`` unpacked from ``data`` (bytes, a memory map or a wheel member) at ``offset``."""
+    import struct
 
-    from elftools.elf.elffile import ELFFile
+    if offset < 0:
+        raise ValueError(f"a negative offset {offset}")
+    return struct.unpack(layout, data[offset:offset + struct.calcsize(layout)])
 
+
+class _Member:
+    """A wheel member's bytes, read where they are in the wheel without holding them: a deflated
+    member is inflated as far as a read needs, and the inflater's state is kept at every
+    ``BLOCK`` bytes (zlib's zran technique) so that a later read restarts from the nearest one;
+    the last few inflated blocks are kept. Memory: the states (~40 KiB each) and those blocks,
+    not the member. Sliced, searched (``find``) and read as a stream like a memory map."""
+
+    BLOCK = 1 << 20
+    KEPT = 4
+
+    def __init__(self, file: IO[bytes], start: int, compressed: int, size: int,
+                 deflated: bool) -> None:
+        import zlib
+
+        self.file, self.start, self.compressed, self.size = file, start, compressed, size
+        self.deflated, self.position = deflated, 0
+        # at the start of block k: (offset of its first compressed byte, the inflater there)
+        self.states: list[tuple[int, Any]] = [(0, zlib.decompressobj(-15))]
+        self.blocks: dict[int, bytes] = {}
+
+    def _block(self, k: int) -> bytes:
+        block = self.blocks.pop(k, None)
+        if block is None:
+            block = self._inflate(k) if self.deflated else self._stored(k)
+            if len(self.blocks) >= self.KEPT:
+                del self.blocks[next(iter(self.blocks))]
+        self.blocks[k] = block  # the most recent last
+        return block
+
+    def _stored(self, k: int) -> bytes:
+        self.file.seek(self.start + k * self.BLOCK)
+        want = min(self.BLOCK, self.size - k * self.BLOCK)
+        block = self.file.read(want)
+        if len(block) != want:
+            raise ValueError("the wheel ends inside the member")
+        return block
+
+    def _inflate(self, k: int) -> bytes:
+        j = min(k, len(self.states) - 1)
+        consumed, state = self.states[j]
+        inflater, pending = state.copy(), b""
+        while True:
+            want = min(self.BLOCK, self.size - j * self.BLOCK)
+            out = b""
+            while len(out) < want and not inflater.eof:
+                if not pending:
+                    self.file.seek(self.start + consumed)
+                    pending = self.file.read(min(1 << 16, self.compressed - consumed))
+                    if not pending:
+                        break
+                    consumed += len(pending)
+                out += inflater.decompress(pending, want - len(out))
+                pending = inflater.unconsumed_tail
+            if len(out) != want:
+                raise ValueError("the member's data ends before its size")
+            if j + 1 == len(self.states) and (j + 1) * self.BLOCK < self.size:
+                self.states.append((consumed - len(pending), inflater.copy()))
+            if j == k:
+                return out
+            j += 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, int):
+            if not 0 <= key < self.size:
+                raise IndexError("index out of range")
+            return self._block(key // self.BLOCK)[key % self.BLOCK]
+        start, stop, _ = key.indices(self.size)
+        pieces = []
+        while start < stop:
+            k, at = divmod(start, self.BLOCK)
+            piece = self._block(k)[at:at + stop - start]
+            pieces.append(piece)
+            start += len(piece)
+        return b"".join(pieces)
+
+    def find(self, needle: bytes, start: int = 0, end: int | None = None) -> int:
+        end = self.size if end is None else min(end, self.size)
+        while start < end:
+            k = start // self.BLOCK
+            # a block and the start of the next: a needle across the boundary is found too
+            chunk: bytes = self[start:min((k + 1) * self.BLOCK + len(needle) - 1, end)]
+            at = chunk.find(needle)
+            if at >= 0:
+                return start + at
+            start = (k + 1) * self.BLOCK
+        return -1
+
+    def seek(self, position: int) -> int:
+        self.position = position
+        return position
+
+    def read(self, size: int) -> bytes:
+        data: bytes = self[self.position:self.position + size]
+        self.position += len(data)
+        return data
+
+
+def _member(wheel: IO[bytes], info: Any) -> Any:
+    """The bytes of the wheel member ``info`` (a ``ZipInfo``) as a :class:`_Member`, read in
+    place (stored or deflated: what wheels use)."""
+    if info.flag_bits & 1:
+        raise ValueError("the member is encrypted")
+    if info.compress_type not in (0, 8):  # ZIP_STORED, ZIP_DEFLATED
+        raise ValueError(f"the member's compression method {info.compress_type} is not read")
+    wheel.seek(info.header_offset)
+    header = wheel.read(30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        raise ValueError("the member's local header is missing")
+    name, extra = _unpack("<HH", header, 26)
+    return _Member(wheel, info.header_offset + 30 + name + extra, info.compress_size,
+                   info.file_size, info.compress_type == 8)
+
+
+class _ELF:
+    """An ELF file's headers, unpacked with ``struct`` as the gABI lays them out (32- and 64-bit,
+    either byte order): its machine, section headers and loadable segments. Every table is
+    checked against the file's size before it is read."""
+
+    def __init__(self, data: bytes) -> None:
+        import struct
+
+        if data[:4] != b"\x7fELF":
+            raise ImportError("not an ELF library")
+        if data[4] not in (1, 2) or data[5] not in (1, 2):
+            raise ValueError(f"an ELF identification of class {data[4]}, byte order {data[5]}")
+        self.data, self.wide, self.little = data, data[4] == 2, data[5] == 1
+        self.order = "<" if self.little else ">"
+        header = "HHIQQQIHHHHHH" if self.wide else "HHIIIIIHHHHHH"
+        if len(data) < 16 + struct.calcsize(self.order + header):
+            raise ValueError("the file ends inside the ELF header")
+        (_, self.machine, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum,
+         _) = _unpack(self.order + header, data, 16)
+        # (type, flags, address, offset, size, link, entsize) of each section
+        layout = "IIQQQQIIQQ" if self.wide else "IIIIIIIIII"
+        first = self._table(shoff, 1 if shoff else 0, layout, shentsize)
+        if first and shnum == 0:  # more sections than e_shnum holds: section 0 has the count
+            shnum = first[0][5]
+        self.sections = [(kind, flags, addr, offset, size, link, entsize)
+                         for _, kind, flags, addr, offset, size, link, _, _, entsize
+                         in self._table(shoff, shnum if shoff else 0, layout, shentsize)]
+        if phnum == 0xFFFF and first:  # PN_XNUM: section 0's sh_info has the count
+            phnum = first[0][7]
+        # PT_LOAD segments: (address, size in the file, size in memory, file offset)
+        if self.wide:  # Elf64_Phdr: type, flags, offset, vaddr, paddr, filesz, memsz, align
+            self.segments = [(e[3], e[5], e[6], e[2]) for e in
+                             self._table(phoff, phnum, "IIQQQQQQ", phentsize) if e[0] == 1]
+        else:  # Elf32_Phdr: type, offset, vaddr, paddr, filesz, memsz, flags, align
+            self.segments = [(e[2], e[4], e[5], e[1]) for e in
+                             self._table(phoff, phnum, "IIIIIIII", phentsize) if e[0] == 1]
+
+    def _table(self, offset: int, count: int, layout: str, entsize: int) -> list[Any]:
+        """``count`` entries of ``layout``, ``entsize`` bytes apart, at ``offset``."""
+        import struct
+
+        fmt = struct.Struct(self.order + layout)
+        if count and entsize < fmt.size:
+            raise ValueError(f"table entries of {entsize} bytes, fewer than {fmt.size}")
+        if offset + count * entsize > len(self.data):
+            raise ValueError(f"a table at {offset:#x} runs past the end of the file")
+        table = self.data[offset:offset + count * entsize]
+        if entsize == fmt.size:
+            return list(fmt.iter_unpack(table))
+        return [fmt.unpack_from(table, i * entsize) for i in range(count)]
+
+    def section_data(self, index: int) -> bytes:
+        """The bytes of section ``index`` (none for SHT_NOBITS)."""
+        if not 0 <= index < len(self.sections):
+            raise ValueError(f"section {index} does not exist")
+        kind, _, _, offset, size, _, _ = self.sections[index]
+        if kind == 8:  # SHT_NOBITS: only in memory
+            return b""
+        if offset + size > len(self.data):
+            raise ValueError(f"section {index} runs past the end of the file")
+        return self.data[offset:offset + size]
+
+    def entries(self, index: int, layout: str) -> list[Any]:
+        """The entries of the table in section ``index``."""
+        import struct
+
+        _, _, _, offset, size, _, entsize = self.sections[index]
+        fmt = struct.Struct(self.order + layout)
+        return self._table(offset, size // (entsize or fmt.size), layout, entsize or fmt.size)
+
+
+def _elf(path: str, data: bytes | None) -> _ELF:
+    """The ELF file at ``path`` (or its bytes ``data``)."""
     if data is None:
         data = _mapped(path)
-    if data[:4] != b"\x7fELF":
-        raise ImportError(f"{path}: not an ELF library", path=path)
-    return ELFFile(_stream(data))
+    try:
+        return _ELF(data)
+    except ImportError:
+        raise ImportError(f"{path}: not an ELF library", path=path) from None
 
 
 def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], list[str]]:
@@ -96,37 +295,56 @@ def dynamic_symbols(path: str, data: bytes | None = None) -> tuple[list[str], li
     return _symbols(_elf(path, data))
 
 
-def _entries(elf: ELFFile, section: Any, layout: str) -> Any:
-    """A table section's entries, unpacked with ``struct`` in one pass: pyelftools locates the
-    section, and parsing each entry through its construct objects would cost ~10x as much."""
-    import struct
-
-    fmt = struct.Struct(("<" if elf.little_endian else ">") + layout)
-    data = section.data()
-    return fmt.iter_unpack(data[: len(data) - len(data) % fmt.size])
+_SHT_RELA, _SHT_DYNSYM, _SHT_REL, _SHT_RELR = 4, 11, 9, 19
+# Elf64_Sym: name, info, other, shndx, value, size; Elf32_Sym: name, value, size, info, other, shndx
+_SYM64, _SYM32 = "IBBHQQ", "IIIBBH"
 
 
-def _symbols(elf: ELFFile) -> tuple[list[str], list[str]]:
+class _Names:
+    """The names of an ELF symbol table's defined functions, or of its imports, asked one at a
+    time (``name in``) without decoding the table: the places of ``name`` in the string table
+    (a name may be the tail of a longer one) and whether such a symbol is named at one."""
+
+    def __init__(self, strings: bytes, offsets: list[int]) -> None:
+        self.strings, self.order, self.offsets = strings, offsets, set(offsets)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, name: object) -> bool:
+        needle = str(name).encode("utf-8") + b"\0"
+        at = self.strings.find(needle)
+        while at >= 0 and at not in self.offsets:
+            at = self.strings.find(needle, at + 1)
+        return at >= 0
+
+    def __iter__(self) -> Iterator[str]:
+        strings = self.strings
+        for offset in self.order:  # the table's order
+            yield strings[offset:strings.index(b"\0", offset)].decode("utf-8", "replace")
+
+
+def _names(elf: _ELF) -> tuple[_Names, _Names]:
     """(defined functions, imported symbols) of an ELF library's dynamic symbol table."""
-    defined: list[str] = []
-    imported: list[str] = []
-    table = elf.get_section_by_name(".dynsym")
-    if table is None or table["sh_type"] != "SHT_DYNSYM":
-        return defined, imported
-    strings = elf.get_section(table["sh_link"]).data()
-    if elf.elfclass == 64:  # Elf64_Sym: name, info, other, shndx, value, size
-        entries = ((e[0], e[1], e[3]) for e in _entries(elf, table, "IBBHQQ"))
-    else:  # Elf32_Sym: name, value, size, info, other, shndx
-        entries = ((e[0], e[3], e[5]) for e in _entries(elf, table, "IIIBBH"))
-    for name, info, shndx in entries:
-        if not name:
-            continue
-        symbol = strings[name:strings.index(b"\0", name)].decode("utf-8", "replace")
-        if shndx == 0:  # SHN_UNDEF: resolved against the interpreter or other libraries
-            imported.append(symbol)
-        elif info & 0xF == 2:  # STT_FUNC
-            defined.append(symbol)
-    return defined, imported
+    table = next((i for i, s in enumerate(elf.sections) if s[0] == _SHT_DYNSYM), None)
+    if table is None:
+        return _Names(b"", []), _Names(b"", [])
+    strings = elf.section_data(elf.sections[table][5])
+    if elf.wide:
+        entries = [(e[0], e[1], e[3]) for e in elf.entries(table, _SYM64) if e[0]]
+    else:
+        entries = [(e[0], e[3], e[5]) for e in elf.entries(table, _SYM32) if e[0]]
+    if any(name >= len(strings) for name, _, _ in entries):
+        raise ValueError("a symbol's name is outside its string table")
+    # SHN_UNDEF: resolved against the interpreter or other libraries; STT_FUNC: a function
+    return (_Names(strings, [name for name, info, shndx in entries if shndx and info & 0xF == 2]),
+            _Names(strings, [name for name, _, shndx in entries if not shndx]))
+
+
+def _symbols(elf: _ELF) -> tuple[list[str], list[str]]:
+    """(defined functions, imported symbols) of an ELF library's dynamic symbol table."""
+    defined, imported = _names(elf)
+    return list(defined), list(imported)
 
 
 # --- module definitions, read from the data ---------------------------------------------------
@@ -139,10 +357,11 @@ def _symbols(elf: ELFFile) -> tuple[list[str], list[str]]:
 # (ob_type, m_init, m_index, m_copy all zero). Its slot array, methods and doc follow from its
 # pointers, as the dynamic loader would relocate them.
 
-_RELATIVE = {"EM_X86_64": {8}, "EM_AARCH64": {1027}}  # R_*_RELATIVE: base + addend
-_ABSOLUTE = {"EM_X86_64": {1}, "EM_AARCH64": {257}}  # R_X86_64_64, R_AARCH64_ABS64: S + A
+_RELATIVE = {62: {8}, 183: {1027}}  # EM_X86_64, EM_AARCH64: R_*_RELATIVE: base + addend
+_ABSOLUTE = {62: {1}, 183: {257}}  # R_X86_64_64, R_AARCH64_ABS64: S + A
 _MAX_SLOTS = 64  # more is not a slot array
-_ELF_MACHINES = {"EM_X86_64": "x86-64", "EM_AARCH64": "aarch64"}
+_ELF_MACHINES = {62: "x86-64", 183: "aarch64", 3: "i386", 40: "arm", 20: "ppc", 21: "ppc64",
+                 22: "s390", 8: "mips", 243: "riscv", 258: "loongarch"}  # e_machine
 
 
 class _Image:
@@ -198,6 +417,13 @@ class _Image:
             data += self.read(address + len(data), 16)
         return data.partition(b"\0")[0].decode("utf-8", "replace")
 
+    @functools.cached_property
+    def generator(self) -> str | None:
+        """The binding generator whose modules build their definition at run time, if its
+        name is in the library's loaded data (pybind11, nanobind)."""
+        return next((name for name in ("pybind11", "nanobind") if self.contains(name.encode())),
+                    None)
+
     def contains(self, text: bytes) -> bool:
         """Whether ``text`` is anywhere in the loaded segments."""
         return bool(self.strings(text, terminated=False, first=True))
@@ -222,20 +448,18 @@ class _Image:
         return found
 
 
-def _elf_image(elf: ELFFile) -> _Image:
+def _elf_image(elf: _ELF) -> _Image:
     """An ELF library's image: its PT_LOAD segments, RELA/REL/RELR relocations applied."""
-    machine = elf["e_machine"]
-    if machine not in _RELATIVE or not elf.elfclass == 64:
-        raise ValueError(f"the ELF machine {machine} ({elf.elfclass}-bit) is not read")
-    self = _Image(elf.stream, elf.little_endian,
-                  [(seg["p_vaddr"], seg["p_filesz"], seg["p_memsz"], seg["p_offset"])
-                   for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD"])
+    machine = elf.machine
+    if machine not in _RELATIVE or not elf.wide:
+        raise ValueError(f"the ELF machine {_ELF_MACHINES.get(machine, machine)} "
+                         f"({64 if elf.wide else 32}-bit) is not read")
+    self = _Image(_stream(elf.data), elf.little, elf.segments)
     symbol_values: dict[int, list[tuple[int, int]]] = {}  # symbol table -> (shndx, value)
-    for section in elf.iter_sections():
-        kind = section["sh_type"]
-        if kind == "SHT_RELR":  # addresses, and bitmaps of the 63 words after the last one
+    for index, (kind, _, _, _, _, link, _) in enumerate(elf.sections):
+        if kind == _SHT_RELR:  # addresses, and bitmaps of the 63 words after the last one
             where = 0
-            for (entry,) in _entries(elf, section, "Q"):
+            for (entry,) in elf.entries(index, "Q"):
                 if not entry & 1:
                     self.pointers[entry] = self._raw_word(entry)
                     where = entry + 8
@@ -245,14 +469,13 @@ def _elf_image(elf: ELFFile) -> _Image:
                         address = where + 8 * bit
                         self.pointers[address] = self._raw_word(address)
                 where += 8 * 63
-        elif kind in ("SHT_RELA", "SHT_REL"):
-            rela = kind == "SHT_RELA"
-            link = section["sh_link"]
+        elif kind in (_SHT_RELA, _SHT_REL):
+            rela = kind == _SHT_RELA
             if link and link not in symbol_values:
                 symbol_values[link] = [(shndx, value) for _, _, _, shndx, value, _ in
-                                       _entries(elf, elf.get_section(link), "IBBHQQ")]
+                                       elf.entries(link, _SYM64)]
             symbols = symbol_values.get(link, [])
-            for entry in _entries(elf, section, "QQq" if rela else "QQ"):
+            for entry in elf.entries(index, "QQq" if rela else "QQ"):
                 where, info = entry[0], entry[1]
                 addend = entry[2] if rela else self._raw_word(where)
                 reloc = info & 0xFFFFFFFF
@@ -311,12 +534,12 @@ def _macho_slices(data: bytes) -> list[tuple[int, int]]:
         return [(0, len(data))]
     if magic in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"):  # FAT_MAGIC(_64), big-endian
         wide = magic[3] == 0xBF
-        (count,) = struct.unpack_from(">I", data, 4)
+        (count,) = _unpack(">I", data, 4)
         entry = ">iiQQII" if wide else ">iiIII"
         size = struct.calcsize(entry)
         if count > 64:
             raise ValueError(f"a universal file claiming {count} slices")
-        return [struct.unpack_from(entry, data, 8 + i * size)[2:4] for i in range(count)]
+        return [_unpack(entry, data, 8 + i * size)[2:4] for i in range(count)]
     raise ImportError("not a Mach-O library")
 
 
@@ -324,7 +547,7 @@ def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str],
     """(image, defined functions, imported symbols, machine) of the slice at ``offset``."""
     import struct
 
-    magic, cpu, _, _, ncmds, _, _, _ = struct.unpack_from("<IiiIIIII", data, offset)
+    magic, cpu, _, _, ncmds, _, _, _ = _unpack("<IiiIIIII", data, offset)
     if magic != 0xFEEDFACF:
         raise ValueError("a universal slice that is not a 64-bit Mach-O library")
     machine = _MACHO_CPUS.get(cpu)
@@ -335,19 +558,20 @@ def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str],
     imported: list[str] = []
     at = offset + 32
     for _ in range(min(ncmds, 4096)):
-        cmd, size = struct.unpack_from("<II", data, at)
+        cmd, size = _unpack("<II", data, at)
         if size < 8:
             raise ValueError("a load command of no size")
         if cmd == _LC_SEGMENT_64:
-            name, vmaddr, vmsize, fileoff, filesize = struct.unpack_from("<16sQQQQ", data, at + 8)
+            name, vmaddr, vmsize, fileoff, filesize = _unpack("<16sQQQQ", data, at + 8)
             segment = (vmaddr, filesize, vmsize, offset + fileoff)
             segments.append(segment)
             if name.rstrip(b"\0").startswith(b"__DATA"):
                 data_segments.append(segment)
         elif cmd == _LC_SYMTAB:
-            symoff, nsyms, stroff, _ = struct.unpack_from("<IIII", data, at + 8)
-            for i in range(min(nsyms, 1 << 22)):
-                strx, ntype, _, _, _ = struct.unpack_from("<IBBHQ", data, offset + symoff + 16 * i)
+            symoff, nsyms, stroff, _ = _unpack("<IIII", data, at + 8)
+            table = data[offset + symoff:offset + symoff + 16 * min(nsyms, 1 << 22)]
+            for i in range(len(table) // 16):
+                strx, ntype, _, _, _ = struct.unpack_from("<IBBHQ", table, 16 * i)
                 end = data.find(b"\0", offset + stroff + strx)
                 if end < 0:
                     raise ValueError("a symbol name runs past the end of the file")
@@ -457,7 +681,7 @@ def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
     """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
     m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
     ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
-    bigger object header); ``parsed``: the ELFFile, PE or image already made of ``data``."""
+    bigger object header); ``parsed``: the ELF, PE or image already made of ``data``."""
     if isinstance(parsed, _Image):
         image = parsed
     elif data[:2] == b"MZ":
@@ -467,7 +691,7 @@ def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
     found = _read_pyslots(image, names) if pyslots else _read_moduledef(image, names, head)
-    found["generator"] = _generator(image)
+    found["generator"] = image.generator
     return found
 
 
@@ -524,6 +748,85 @@ def _free_threaded_abi(tag: str) -> bool:
     return tag == "abi3t" or (tag.endswith("t") and tag[:-1].removeprefix("cp").isdigit())
 
 
+class _Malformed(Exception):
+    """A library whose headers or symbols cannot be parsed: the reason, one line."""
+
+
+class _Library:
+    """A library's headers and symbols, parsed once, and its images (one per Mach-O slice),
+    built when a definition is first read: the modules one library defines (several, PEP 489;
+    or one file under several names) read it once."""
+
+    def __init__(self, path: str, data: bytes) -> None:
+        self.data = data
+        self.kind = ("PE" if data[:2] == b"MZ" else "ELF" if data[:4] == b"\x7fELF"
+                     else "Mach-O")
+        self._images: list[_Image] | None = None
+        self._error: Exception | None = None
+        defined: Collection[str]
+        imported: Collection[str]
+        try:
+            if self.kind == "Mach-O":
+                slices = [_macho(data, offset) for offset, _ in _macho_slices(data)]
+                if not slices:
+                    raise ValueError("a universal file without slices")
+                _, defined, imported, _ = slices[0]
+                machines = [machine for *_, machine in slices]
+                self.format = (f"Mach-O {machines[0]}" if len(slices) == 1
+                               else f"Mach-O universal ({', '.join(machines)})")
+                self._images = [image for image, *_ in slices]
+            elif self.kind == "PE":
+                self.parsed: Any = _pe(path, data)
+                defined, imported = _pe_symbols(self.parsed)
+                self.format = f"PE {_PE_MACHINES.get(self.parsed.FILE_HEADER.Machine, '?')}"
+            else:
+                self.parsed = _elf(path, data)
+                defined, imported = _names(self.parsed)
+                machine = self.parsed.machine
+                self.format = f"ELF {_ELF_MACHINES.get(machine, f'machine {machine}')}"
+        except (OSError, ImportError):
+            raise
+        except Exception as exc:  # any failure to parse hostile bytes is a malformed file
+            raise _Malformed(f"malformed {self.kind} file ({type(exc).__name__}: {exc})"
+                             .replace("\n", " ")) from None
+        self.defined: Collection[str] = (
+            defined if isinstance(defined, _Names) else set(defined))
+        self.imported: Collection[str] = (
+            imported if isinstance(imported, _Names) else set(imported))
+
+    def images(self) -> list[_Image]:
+        """The library's images (relocations applied), made once; raises what making them
+        raised, for every module."""
+        if self._error is not None:
+            raise self._error
+        if self._images is None:
+            try:
+                self._images = [_pe_image(self.parsed) if self.kind == "PE"
+                                else _elf_image(self.parsed)]
+            except Exception as exc:
+                self._error = exc
+                raise
+        return self._images
+
+
+_LIBRARIES: dict[tuple[int, ...], _Library] = {}  # by file identity; a few: each maps a file
+
+
+def _library(path: str, data: bytes | None) -> _Library:
+    """The parsed library at ``path`` (its bytes ``data``, for a wheel member: not kept)."""
+    if data is not None:
+        return _Library(path, data)
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    library = _LIBRARIES.get(key)
+    if library is None:
+        library = _Library(path, _mapped(path))
+        if len(_LIBRARIES) >= 8:  # a memory map holds a file descriptor: keep a few
+            del _LIBRARIES[next(iter(_LIBRARIES))]
+        _LIBRARIES[key] = library
+    return library
+
+
 def static_record(module: str, path: str, data: bytes | None = None,
                   version: tuple[int, int] | None = None,
                   free_threaded: bool | None = None) -> Record:
@@ -534,35 +837,13 @@ def static_record(module: str, path: str, data: bytes | None = None,
     import sys
 
     r = record(module, path, inferred=True)
-    kind = "library"
     try:
-        if data is None:
-            data = _mapped(path)
-        kind = ("PE" if data[:2] == b"MZ" else "ELF" if data[:4] == b"\x7fELF" else "Mach-O")
-        slices: list[Any] = []
-        if kind == "Mach-O":
-            slices = [_macho(data, offset) for offset, _ in _macho_slices(data)]
-            if not slices:
-                raise ValueError("a universal file without slices")
-            _, defined, imported, _ = slices[0]
-            machines = [machine for *_, machine in slices]
-            r["format"] = (f"Mach-O {machines[0]}" if len(slices) == 1
-                           else f"Mach-O universal ({', '.join(machines)})")
-        elif kind == "PE":
-            pe = _pe(path, data)
-            defined, imported = _pe_symbols(pe)
-            r["format"] = f"PE {_PE_MACHINES.get(pe.FILE_HEADER.Machine, '?')}"
-        else:
-            elf = _elf(path, data)
-            defined, imported = _symbols(elf)
-            r["format"] = f"ELF {_ELF_MACHINES.get(elf['e_machine'], elf['e_machine'])}"
-    except (OSError, ImportError) as exc:
+        library = _library(path, data)
+    except (OSError, ImportError, _Malformed) as exc:
         r.update({"status": "error", "reason": f"cannot read its symbols: {exc}"})
         return r
-    except Exception as exc:  # any failure to parse hostile bytes is a malformed file
-        r.update({"status": "error", "reason": f"cannot read its symbols: malformed {kind} file "
-                 f"({type(exc).__name__}: {exc})".replace("\n", " ")})
-        return r
+    r["format"] = library.format
+    defined, imported = library.defined, library.imported
     (export, _), (init, _) = hook_symbols(module, export=True)
     if export in defined:
         r.update({"kind": SLOTS, "hook": export})
@@ -579,14 +860,11 @@ def static_record(module: str, path: str, data: bytes | None = None,
     if free_threaded is None:
         free_threaded = _free_threaded_name(path)
     try:
-        if kind == "Mach-O":  # every slice must declare the same
-            each = [read_definition(data, path, module, free_threaded, image,
-                                    r["kind"] == SLOTS) for image, *_ in slices]
-            found = each[0] if len({_declared(f) for f in each}) == 1 else {
-                "unknown": "the slices of this universal library declare differently"}
-        else:
-            found = read_definition(data, path, module, free_threaded,
-                                    pe if kind == "PE" else elf, r["kind"] == SLOTS)
+        each = [read_definition(library.data, path, module, free_threaded, image,
+                                r["kind"] == SLOTS) for image in library.images()]
+        # every slice of a universal file must declare the same
+        found = each[0] if len({_declared(f) for f in each}) == 1 else {
+            "unknown": "the slices of this universal library declare differently"}
     except Exception as exc:  # malformed data: what the symbols say still stands
         found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                  .replace("\n", " ")}
@@ -649,15 +927,6 @@ def _fill(r: Record, found: dict[str, object], version: tuple[int, int]) -> None
     })
 
 
-def _generator(image: _Image) -> str | None:
-    """The binding generator whose modules build their definition at run time, if its name is
-    in the library's loaded data (pybind11, nanobind)."""
-    for name in ("pybind11", "nanobind"):
-        if image.contains(name.encode()):
-            return name
-    return None
-
-
 _MAX_MEMBER = 1 << 30  # a wheel member claiming more is not read (a zip bomb, or no library)
 
 
@@ -694,7 +963,7 @@ def wheel(path: str) -> list[Record]:
         r.update({"status": "error", "inferred": True, "reason": f"cannot read the wheel: {exc}",
                  "location": path, "distribution": name, "version": version})
         return [r]
-    with z:
+    with z, open(path, "rb") as f:
         for info in sorted(z.infolist(), key=lambda i: i.filename):
             member = info.filename
             base = member.rsplit("/", 1)[-1]
@@ -711,7 +980,7 @@ def wheel(path: str) -> list[Record]:
                            f"bytes, more than extrun reads ({_MAX_MEMBER})", inferred=True)
             else:
                 try:
-                    r = static_record(module, where, z.read(member), python, free_threaded)
+                    r = static_record(module, where, _member(f, info), python, free_threaded)
                     if free_threaded and r["free_threading"] is False:
                         r["reason"] = ("enables the GIL when imported: a free-threaded wheel's "
                                        "module that does not declare it can run without it; "

@@ -1,6 +1,6 @@
 """The static reader on real free-threaded wheels from PyPI (numpy, markupsafe, rpds-py, cp313t)
-for manylinux x86_64 and aarch64 (ELF), win_amd64 (PE) and macOS arm64 (Mach-O; x86-64 and a
-universal file for markupsafe, which has them): every module gets a free-threading
+for manylinux x86_64 and aarch64 (ELF), win_amd64 and win_arm64 (PE) and macOS arm64 (Mach-O;
+x86-64 and a universal file for markupsafe, which has them): every module gets a free-threading
 verdict, read from its data without loading anything, the same on every platform, and on the
 free-threaded 3.13t the same as the dynamic audit of the installed packages; malformed versions
 of a real .pyd are error records. The wheels are fetched once into the fixture cache; without
@@ -25,7 +25,8 @@ PLATFORMS = {"x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64"),
              "win_amd64": ("win_amd64",),
              "macos_arm64": ("macosx_11_0_arm64", "macosx_14_0_arm64")}
 FORMATS = {"x86_64": "ELF x86-64", "aarch64": "ELF aarch64", "win_amd64": "PE x86-64",
-           "macos_arm64": "Mach-O arm64", "macos_x86_64": "Mach-O x86-64"}
+           "win_arm64": "PE aarch64", "macos_arm64": "Mach-O arm64",
+           "macos_x86_64": "Mach-O x86-64"}
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,24 @@ def test_static_verdicts_are_the_dynamic_ones(wheels: dict[str, list[Path]]) -> 
         pytest.skip("numpy, markupsafe and rpds-py are not installed here")
     for r in inspection.inspect_all(items, jobs=2):
         assert r["status"] == "ok" and r["free_threading"] == static[str(r["module"])], r
+
+
+def test_windows_arm64(wheels: dict[str, list[Path]]) -> None:
+    """numpy's and markupsafe's win_arm64 cp313t wheels (rpds-py has none): every module read
+    from its data (PE, arm64), with the verdicts of the other platforms."""
+    where = CACHE / "wheels" / "win_arm64"
+    where.mkdir(parents=True, exist_ok=True)
+    projects = [f"{name}=={PROJECTS[name]}" for name in ("numpy", "markupsafe")]
+    if len(list(where.glob("*.whl"))) < len(projects):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
+             "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t",
+             "--platform=win_arm64", *projects], capture_output=True, text=True, timeout=600)
+        if proc.returncode:
+            pytest.skip(f"cannot fetch the wheels: {proc.stderr.strip()[-200:]}")
+    arm = _verdicts(sorted(where.glob("*.whl")), "win_arm64")
+    x86 = _verdicts([p for p in wheels["x86_64"] if not p.name.startswith("rpds")])
+    assert len(arm) >= 20 and arm == x86, (arm, x86)
 
 
 def test_macos_x86_64_and_universal(wheels: dict[str, list[Path]], tmp_path: Path) -> None:

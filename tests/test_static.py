@@ -216,12 +216,12 @@ def _extrun_view(data: bytes) -> tuple[object, ...]:
 
 def _elf_libraries(wheels: dict[str, list[Path]] | None) -> dict[str, bytes]:
     """This interpreter's lib-dynload and the test fixtures; or the cached wheels' ELF members."""
-    import sysconfig
+    import _ctypes  # an extension module of every CPython: in lib-dynload
     import zipfile
 
     if wheels is None:
         return {str(p): p.read_bytes() for p in [
-            *sorted(Path(sysconfig.get_path("platstdlib"), "lib-dynload").glob("*.so"))[:40],
+            *sorted(Path(_ctypes.__file__).parent.glob("*.so"))[:40],
             *sorted(CACHE.glob("*/*.so"))[:60]]}
     found = {}
     for arch in ("x86_64", "aarch64"):
@@ -232,13 +232,13 @@ def _elf_libraries(wheels: dict[str, list[Path]] | None) -> dict[str, bytes]:
     return found
 
 
-def test_elf_headers_are_pyelftools_ones() -> None:
+def test_elf_headers_are_pyelftools_ones(multiphase: str) -> None:
     """extrun's ELF header reader (struct, gABI layouts) against pyelftools on this interpreter's
     lib-dynload and the test fixtures: the same machine, class, byte order, sections, loadable
     segments and dynamic symbols."""
     import struct
 
-    libraries = _elf_libraries(None)
+    libraries = {multiphase: Path(multiphase).read_bytes(), **_elf_libraries(None)}
     assert len(libraries) > 20
     # and one whose section count is in section 0 (e_shnum 0: the gABI's extended numbering)
     data = bytearray(next(iter(libraries.values())))

@@ -15,8 +15,9 @@ version of this benchmark did) changes the directory right before each start and
 to whichever variant follows. The order alternates from round to round: the first of two
 back-to-back starts is measurably slower here (~1%), whichever it is.
 
---pth-line LINE puts a .pth file holding LINE in place of the hook: what any .pth line costs
-(the floor: `--pth-line "import sys"`).
+--pth-line LINE puts a .pth file holding LINE in place of the integration's (its module stays
+installed, for lines that import it): what any .pth line costs (the floor: `--pth-line "import
+sys"`).
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ def make_venv(root: Path, integrated: bool, pth_line: str | None = None) -> str:
     # extrun importable as an installed package is: no .pth file of its own (on 3.15 the first
     # .pth file of an environment costs importing the utf-8-sig codec, ~0.3 ms, to read it)
     (Path(site.stdout.strip()) / "extrun").symlink_to(ROOT / "src" / "extrun")
-    if integrated and pth_line is not None:
-        (Path(site.stdout.strip()) / "extrun-integration.pth").write_text(pth_line + "\n")
-    elif integrated:
-        subprocess.run([python, "-m", "extrun", "hook", "install"], check=True,
+    if integrated:
+        subprocess.run([python, "-m", "extrun", "integration", "install"], check=True,
                        stdout=subprocess.DEVNULL)
+    if integrated and pth_line is not None:  # the module stays, for lines that import it
+        (Path(site.stdout.strip()) / "extrun-integration.pth").write_text(pth_line + "\n")
     return python
 
 

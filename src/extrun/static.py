@@ -1,5 +1,5 @@
 """The static reader: what a library declares, read from its bytes; nothing of it is loaded
-or run, so it reads wheels that are not installed (member by member, in memory) and other Python
+or run, so it reads wheels that are not installed (member by member, in place) and other Python
 versions' and platforms' libraries: ELF (x86-64, aarch64), PE/COFF (``.pyd``, x86-64, arm64;
 through pefile) and Mach-O (x86-64, arm64, universal). ELF and Mach-O headers are fixed layouts
 unpacked with ``struct`` (pyelftools, tests' reference, costs ~10x per library as a parser).

@@ -3,7 +3,7 @@
     python benchmarks/bench_integration.py [--rounds N] [--pth-line LINE]
 
 Two fresh venvs of the running interpreter, identical (extrun importable in both, as an
-installed package, without a .pth file of its own) except that one has the hook installed.
+installed package, without a .pth file of its own) except that one has the integration installed.
 Each round runs every case in both, interleaved; median of N each:
   python -c pass           with the hook vs without  (target <= 1.02; 3.15: <= 1.04)
   python -m pure_module    with the hook vs without  (target <= 1.03; 3.15: <= 1.05)

@@ -66,6 +66,29 @@ def test_load_exec_inspect_at_once(multiphase: str, singlephase: str) -> None:
     assert definition_for("sp_basic", singlephase) is definition_for("sp_basic", singlephase)
 
 
+def test_static_reading_at_once(tmp_path: object, multiphase: str) -> None:
+    """The static reader in many threads over more libraries than it keeps parsed (copies of
+    one, each a file of its own): every record is the one a single thread makes."""
+    import shutil
+    from pathlib import Path
+
+    from extrun.static import static_record
+
+    copies = []
+    for i in range(12):
+        copy = Path(str(tmp_path)) / f"copy{i}" / os.path.basename(multiphase)
+        copy.parent.mkdir()
+        shutil.copyfile(multiphase, copy)
+        copies.append(str(copy))
+    expected = {k: v for k, v in static_record("mp_good", copies[0]).items() if k != "path"}
+
+    def work(index: int, round_: int) -> None:
+        r = static_record("mp_good", copies[(index * 7 + round_) % len(copies)])
+        assert {k: v for k, v in r.items() if k != "path"} == expected, r
+
+    assert _in_threads(work) == []
+
+
 def test_import_extrun_racing_itself() -> None:
     code = textwrap.dedent(f"""
         import sys, threading

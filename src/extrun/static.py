@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 
 from .inspection import record, verdicts
 from .names import MULTI_PHASE, SINGLE_PHASE, SLOTS, hook_symbols
@@ -59,17 +60,6 @@ def _pe_symbols(pe: Any) -> tuple[list[str], list[str]]:
     return defined, imported
 
 
-def _stream(data: bytes) -> IO[bytes]:
-    """A file-like view of ``data`` that copies nothing: a memory map (a library on disk, see
-    :func:`_mapped`) and a wheel's :class:`_Member` are one already."""
-    import io
-    import mmap
-
-    if isinstance(data, (mmap.mmap, _Member)):
-        return data  # type: ignore[return-value]
-    return io.BytesIO(data)
-
-
 def _mapped(path: str) -> bytes:
     """The library at ``path``, memory-mapped read-only: the pages it reads are loaded, not the
     whole file (a 100 MB library does not take 100 MB of memory)."""
@@ -95,7 +85,7 @@ class _Member:
     member is inflated as far as a read needs, and the inflater's state is kept at every
     ``BLOCK`` bytes (zlib's zran technique) so that a later read restarts from the nearest one;
     the last few inflated blocks are kept. Memory: the states (~40 KiB each) and those blocks,
-    not the member. Sliced, searched (``find``) and read as a stream like a memory map."""
+    not the member. Sliced and searched (``find``) like a memory map. One reader at a time."""
 
     BLOCK = 1 << 20
     KEPT = 4
@@ -105,7 +95,7 @@ class _Member:
         import zlib
 
         self.file, self.start, self.compressed, self.size = file, start, compressed, size
-        self.deflated, self.position = deflated, 0
+        self.deflated = deflated
         # at the start of block k: (offset of its first compressed byte, the inflater there)
         self.states: list[tuple[int, Any]] = [(0, zlib.decompressobj(-15))]
         self.blocks: dict[int, bytes] = {}
@@ -179,15 +169,6 @@ class _Member:
                 return start + at
             start = (k + 1) * self.BLOCK
         return -1
-
-    def seek(self, position: int) -> int:
-        self.position = position
-        return position
-
-    def read(self, size: int) -> bytes:
-        data: bytes = self[self.position:self.position + size]
-        self.position += len(data)
-        return data
 
 
 def _member(wheel: IO[bytes], info: Any) -> Any:
@@ -369,9 +350,10 @@ class _Image:
     words (load address 0), read lazily from the file's bytes: ``segments`` are (address, size
     in the file, size in memory, file offset), ``pointers`` the relocated words' values."""
 
-    def __init__(self, stream: IO[bytes], little: bool,
+    def __init__(self, data: bytes, little: bool,
                  segments: list[tuple[int, int, int, int]]) -> None:
-        self.stream = stream
+        self.data = data  # bytes, a memory map or a wheel member: read by slicing, never by
+        # seeking (a parsed library's image serves every thread that reads it)
         self.little = little
         self.segments = segments
         self.pointers: dict[int, int] = {}  # address of a relocated word -> its value
@@ -387,8 +369,7 @@ class _Image:
         offset = self._offset(address, size)
         if offset is None:
             return bytes(size)
-        self.stream.seek(offset)
-        data: bytes = self.stream.read(size)
+        data: bytes = self.data[offset:offset + size]
         if len(data) != size:
             raise ValueError(f"the file ends inside the memory at {address:#x}")
         return data
@@ -431,20 +412,13 @@ class _Image:
     def strings(self, text: bytes, terminated: bool = True, first: bool = False) -> list[int]:
         """Addresses where the NUL-terminated ``text`` is stored in the file's loaded bytes."""
         needle, found = text + b"\0" if terminated else text, []
-        source: Any = self.stream
-        searchable = hasattr(source, "find")  # a memory map: search it in place
-        for vaddr, filesz, _, offset in self.segments:
-            if searchable:
-                chunk, start, end = source, offset, offset + filesz
-            else:
-                source.seek(offset)
-                chunk, start, end = source.read(filesz), 0, filesz
-            at = chunk.find(needle, start, end)
+        for vaddr, filesz, _, offset in self.segments:  # searched in place
+            at = self.data.find(needle, offset, offset + filesz)
             while at >= 0:  # a string's tail counts too: linkers merge "x_spam" and "spam"
-                found.append(vaddr + at - start)
+                found.append(vaddr + at - offset)
                 if first:
                     return found
-                at = chunk.find(needle, at + 1, end)
+                at = self.data.find(needle, at + 1, offset + filesz)
         return found
 
 
@@ -454,7 +428,7 @@ def _elf_image(elf: _ELF) -> _Image:
     if machine not in _RELATIVE or not elf.wide:
         raise ValueError(f"the ELF machine {_ELF_MACHINES.get(machine, machine)} "
                          f"({64 if elf.wide else 32}-bit) is not read")
-    self = _Image(_stream(elf.data), elf.little, elf.segments)
+    self = _Image(elf.data, elf.little, elf.segments)
     symbol_values: dict[int, list[tuple[int, int]]] = {}  # symbol table -> (shndx, value)
     for index, (kind, _, _, _, _, link, _) in enumerate(elf.sections):
         if kind == _SHT_RELR:  # addresses, and bitmaps of the 63 words after the last one
@@ -496,9 +470,9 @@ class _MachOImage(_Image):
     word on its own is what dyld does to it; which words are pointers follows from the
     definition's layout, checked by its header."""
 
-    def __init__(self, stream: IO[bytes], segments: list[tuple[int, int, int, int]],
+    def __init__(self, data: bytes, segments: list[tuple[int, int, int, int]],
                  data_segments: list[tuple[int, int, int, int]]) -> None:
-        super().__init__(stream, True, segments)
+        super().__init__(data, True, segments)
         self.data_segments = data_segments
 
     @staticmethod
@@ -513,8 +487,7 @@ class _MachOImage(_Image):
     def pointer_slots(self, targets: set[int]) -> list[tuple[int, int]]:
         found = []
         for vaddr, filesz, _, offset in self.data_segments:
-            self.stream.seek(offset)
-            words = memoryview(self.stream.read(filesz - filesz % 8)).cast("Q")
+            words = memoryview(self.data[offset:offset + filesz - filesz % 8]).cast("Q")
             for i, raw in enumerate(words):
                 if raw and self._decode(raw) in targets:
                     found.append((vaddr + 8 * i, self._decode(raw)))
@@ -584,7 +557,7 @@ def _macho(data: bytes, offset: int) -> tuple[_MachOImage, list[str], list[str],
                 elif ntype & 0x0E == 0x0E and ntype & 0x01:  # N_SECT, N_EXT: exported
                     defined.append(symbol)
         at += size
-    image = _MachOImage(_stream(data), segments, data_segments)
+    image = _MachOImage(data, segments, data_segments)
     return image, defined, imported, machine
 
 
@@ -600,7 +573,7 @@ def _pe_image(pe: Any) -> _Image:
     if machine not in _PE_MACHINES:
         raise ValueError(f"the PE machine {machine:#x} is not read")
     base = pe.OPTIONAL_HEADER.ImageBase
-    self = _Image(_stream(pe.__data__), True,
+    self = _Image(pe.__data__, True,
                   [(sec.VirtualAddress, sec.SizeOfRawData, max(sec.Misc_VirtualSize,
                     sec.SizeOfRawData), sec.PointerToRawData) for sec in pe.sections])
     for block in getattr(pe, "DIRECTORY_ENTRY_BASERELOC", ()):
@@ -810,6 +783,7 @@ class _Library:
 
 
 _LIBRARIES: dict[tuple[int, ...], _Library] = {}  # by file identity; a few: each maps a file
+_LIBRARIES_LOCK = threading.Lock()  # readers in several threads share it
 
 
 def _library(path: str, data: bytes | None) -> _Library:
@@ -818,12 +792,14 @@ def _library(path: str, data: bytes | None) -> _Library:
         return _Library(path, data)
     st = os.stat(path)
     key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    library = _LIBRARIES.get(key)
+    with _LIBRARIES_LOCK:
+        library = _LIBRARIES.get(key)
     if library is None:
-        library = _Library(path, _mapped(path))
-        if len(_LIBRARIES) >= 8:  # a memory map holds a file descriptor: keep a few
-            del _LIBRARIES[next(iter(_LIBRARIES))]
-        _LIBRARIES[key] = library
+        library = _Library(path, _mapped(path))  # outside the lock: two threads may both parse
+        with _LIBRARIES_LOCK:
+            if len(_LIBRARIES) >= 8:  # a memory map holds a file descriptor: keep a few
+                del _LIBRARIES[next(iter(_LIBRARIES))]
+            _LIBRARIES[key] = library
     return library
 
 

@@ -254,8 +254,8 @@ class _ELF:
         import struct
 
         _, _, _, offset, size, _, entsize = self.sections[index]
-        fmt = struct.Struct(self.order + layout)
-        return self._table(offset, size // (entsize or fmt.size), layout, entsize or fmt.size)
+        entsize = entsize or struct.calcsize(self.order + layout)
+        return self._table(offset, size // entsize, layout, entsize)
 
 
 def _elf(path: str, data: bytes | None) -> _ELF:
@@ -649,18 +649,12 @@ def _read_pyslots(image: _Image, names: list[str]) -> dict[str, object]:
             **{k: SLOT_IDS[f"Py_mod_state_{k}"] in values for k in ("traverse", "clear", "free")}}
 
 
-def read_definition(data: bytes, path: str, module: str, free_threaded: bool,
-                    parsed: Any = None, pyslots: bool = False) -> dict[str, object]:
-    """What the PyModuleDef of ``module`` in an ELF or PE library declares, from its bytes:
-    m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
+def read_definition(image: _Image, module: str, free_threaded: bool,
+                    pyslots: bool = False) -> dict[str, object]:
+    """What the PyModuleDef of ``module`` in a library's image declares (a 3.15 PySlot array
+    with ``pyslots``): m_name, m_size, doc, methods, slots (id, value), traverse/clear/free; or
     ``{"unknown": reason}``. ``free_threaded``: the library is for a free-threaded build (a
-    bigger object header); ``parsed``: the ELF, PE or image already made of ``data``."""
-    if isinstance(parsed, _Image):
-        image = parsed
-    elif data[:2] == b"MZ":
-        image = _pe_image(parsed if parsed is not None else _pe(path, data))
-    else:
-        image = _elf_image(parsed if parsed is not None else _elf(path, data))
+    bigger object header)."""
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
     found = _read_pyslots(image, names) if pyslots else _read_moduledef(image, names, head)
@@ -836,8 +830,8 @@ def static_record(module: str, path: str, data: bytes | None = None,
     if free_threaded is None:
         free_threaded = _free_threaded_name(path)
     try:
-        each = [read_definition(library.data, path, module, free_threaded, image,
-                                r["kind"] == SLOTS) for image in library.images()]
+        each = [read_definition(image, module, free_threaded, r["kind"] == SLOTS)
+                for image in library.images()]
         # every slice of a universal file must declare the same
         found = each[0] if len({_declared(f) for f in each}) == 1 else {
             "unknown": "the slices of this universal library declare differently"}

@@ -29,23 +29,26 @@ FORMATS = {"x86_64": "ELF x86-64", "aarch64": "ELF aarch64", "win_amd64": "PE x8
            "macos_x86_64": "Mach-O x86-64"}
 
 
+def _fetch(arch: str, platforms: tuple[str, ...], names: list[str]) -> list[Path]:
+    """The cp313t wheels of the projects ``names`` for ``platforms``, fetched once into the
+    fixture cache (skips without PyPI)."""
+    where = CACHE / "wheels" / arch
+    where.mkdir(parents=True, exist_ok=True)
+    if len(list(where.glob("*.whl"))) < len(names):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
+             "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t",
+             *(f"--platform={p}" for p in platforms),
+             *(f"{name}=={PROJECTS[name]}" for name in names)],
+            capture_output=True, text=True, timeout=600)
+        if proc.returncode:
+            pytest.skip(f"cannot fetch the wheels: {proc.stderr.strip()[-200:]}")
+    return sorted(where.glob("*.whl"))
+
+
 @pytest.fixture(scope="module")
 def wheels() -> dict[str, list[Path]]:
-    out: dict[str, list[Path]] = {}
-    for arch, platforms in PLATFORMS.items():
-        where = CACHE / "wheels" / arch
-        where.mkdir(parents=True, exist_ok=True)
-        if len(list(where.glob("*.whl"))) < len(PROJECTS):
-            args = [f"--platform={p}" for p in platforms]
-            proc = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
-                 "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t", *args,
-                 *(f"{name}=={version}" for name, version in PROJECTS.items())],
-                capture_output=True, text=True, timeout=600)
-            if proc.returncode:
-                pytest.skip(f"cannot fetch the wheels: {proc.stderr.strip()[-200:]}")
-        out[arch] = sorted(where.glob("*.whl"))
-    return out
+    return {arch: _fetch(arch, platforms, list(PROJECTS)) for arch, platforms in PLATFORMS.items()}
 
 
 def _verdicts(paths: list[Path], arch: str = "x86_64") -> dict[str, bool | None]:
@@ -120,17 +123,7 @@ def test_static_verdicts_are_the_dynamic_ones(wheels: dict[str, list[Path]]) -> 
 def test_windows_arm64(wheels: dict[str, list[Path]]) -> None:
     """numpy's and markupsafe's win_arm64 cp313t wheels (rpds-py has none): every module read
     from its data (PE, arm64), with the verdicts of the other platforms."""
-    where = CACHE / "wheels" / "win_arm64"
-    where.mkdir(parents=True, exist_ok=True)
-    projects = [f"{name}=={PROJECTS[name]}" for name in ("numpy", "markupsafe")]
-    if len(list(where.glob("*.whl"))) < len(projects):
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
-             "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t",
-             "--platform=win_arm64", *projects], capture_output=True, text=True, timeout=600)
-        if proc.returncode:
-            pytest.skip(f"cannot fetch the wheels: {proc.stderr.strip()[-200:]}")
-    arm = _verdicts(sorted(where.glob("*.whl")), "win_arm64")
+    arm = _verdicts(_fetch("win_arm64", ("win_arm64",), ["numpy", "markupsafe"]), "win_arm64")
     x86 = _verdicts([p for p in wheels["x86_64"] if not p.name.startswith("rpds")])
     assert len(arm) >= 20 and arm == x86, (arm, x86)
 
@@ -143,17 +136,8 @@ def test_macos_x86_64_and_universal(wheels: dict[str, list[Path]], tmp_path: Pat
 
     from extrun.static import static_record
 
-    where = CACHE / "wheels" / "macos_x86_64"
-    where.mkdir(parents=True, exist_ok=True)
-    if not list(where.glob("markupsafe-*.whl")):
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(where),
-             "--only-binary=:all:", "--python-version=3.13", "--abi=cp313t",
-             "--platform=macosx_10_13_x86_64", "markupsafe==3.0.3"],
-            capture_output=True, text=True, timeout=600)
-        if proc.returncode:
-            pytest.skip(f"cannot fetch the wheel: {proc.stderr.strip()[-200:]}")
-    x86 = _verdicts(sorted(where.glob("markupsafe-*.whl")), "macos_x86_64")
+    intel_wheel = _fetch("macos_x86_64", ("macosx_10_13_x86_64",), ["markupsafe"])
+    x86 = _verdicts(intel_wheel, "macos_x86_64")
     assert x86 == {"markupsafe._speedups": True}
 
     def library(path: Path) -> bytes:
@@ -161,7 +145,7 @@ def test_macos_x86_64_and_universal(wheels: dict[str, list[Path]], tmp_path: Pat
             return z.read(next(n for n in z.namelist() if n.endswith(".so")))
 
     arm = library(next(p for p in wheels["macos_arm64"] if p.name.startswith("markupsafe")))
-    intel = library(next(where.glob("markupsafe-*.whl")))
+    intel = library(intel_wheel[0])
     align = 1 << 14
     first = align
     second = -(-(first + len(arm)) // align) * align

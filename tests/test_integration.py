@@ -25,11 +25,12 @@ SRC = str(Path(extrun.__file__).resolve().parent.parent)
 
 
 def py(python: str, work: Path, *args: str, action: str = "",
-       extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+       extra_env: dict[str, str] | None = None,
+       stdin: str = "") -> subprocess.CompletedProcess[str]:
     environ = dict(os.environ, PROBESCRIPT_ACTION=action, PYTHONPATH=str(work / "scripts"))
     environ.update(extra_env or {})
     return subprocess.run([python, *args], cwd=work, capture_output=True, text=True,
-                          env=environ, timeout=60)
+                          env=environ, timeout=60, input=stdin)
 
 
 def test_install_status_uninstall(env: tuple[str, Path]) -> None:
@@ -143,7 +144,7 @@ def test_python_targets_untouched(env: tuple[str, Path], work: Path,
 def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
                                                       work: Path) -> None:
     """What the .pth line costs every start: for -c nothing is imported; otherwise
-    `_extrun_integration` (and nothing else), which patches nothing for scripts and the REPL."""
+    `_extrun_integration` (and nothing else), which puts the patch in place."""
     python, _ = env
     code = ("import sys, importlib.machinery as m; print(sorted(n for n in sys.modules if "
             "'extrun' in n), m.ExtensionFileLoader.get_code.__name__)")
@@ -151,7 +152,7 @@ def test_only_the_hook_module_is_imported_at_start_up(env: tuple[str, Path],
     assert integration_cmd(python, "install").returncode == 0
     try:
         for args, expected in ((["-c", code], "[] get_code\n"),
-                               (["listall.py"], "['_extrun_integration'] get_code\n")):
+                               (["listall.py"], "['_extrun_integration'] extrun_get_code\n")):
             proc = py(python, work, *args)
             assert proc.stdout == expected, proc.stderr
     finally:
@@ -199,6 +200,12 @@ def test_other_askers_get_the_original_answer(integrated: str, work: Path) -> No
     assert proc.stdout == "None\n['extrun', 'extrun._integration']\n", proc.stderr
 
 
+RUN_PYMOD = """
+import runpy
+ns = runpy.run_module('pymod', run_name='__main__')
+print('NS', ns['__name__'], sorted(k for k in ns if not k.startswith('__')))
+"""
+
 RUN_MODULE = """
 import runpy, sys
 ns = runpy.run_module('mainprobe', run_name='__main__')
@@ -210,16 +217,35 @@ except ImportError as exc:
 """
 
 
-def test_runpy_run_module_runs_extensions(integrated: str, work: Path) -> None:
+@pytest.mark.parametrize("args", [("-m", "runmod"), ("runmod.py",), ("-",), ("-i",)])
+def test_runpy_run_module_runs_extensions(integrated: str, work: Path,
+                                          args: tuple[str, ...]) -> None:
     """Any runpy.run_module lookup of an extension module is answered (cProfile's, profile's,
-    a program's own): it runs, and its namespace is what run_module returns; a module that
-    cannot run is an ImportError for the caller."""
+    a program's own: in a module, a script, the REPL): it runs, and its namespace is what
+    run_module returns; a module that cannot run is an ImportError for the caller."""
     (work / "runmod.py").write_text(RUN_MODULE)
-    proc = py(integrated, work, "-m", "runmod")
+    proc = py(integrated, work, *args, stdin=RUN_MODULE)
     assert proc.returncode == 0, proc.stderr
     assert report(proc)["name"] == "__main__"
     assert "NS __main__ True True" in proc.stdout
     assert "ERR RunError cannot run sp_basic" in proc.stdout
+
+
+@pytest.mark.parametrize("args", [("runpymod.py",), ("-c", RUN_PYMOD)])
+def test_runpy_run_module_python_target_as_python_does(integrated: str, work: Path,
+                                                       args: tuple[str, ...]) -> None:
+    """Beside it, run_module of a Python module in a script (patched) and in -c (not): what
+    python prints without the integration."""
+    (work / "runpymod.py").write_text(RUN_PYMOD)
+    with_it = py(integrated, work, *args, "a")
+    integration_cmd(integrated, "uninstall")
+    try:
+        without = py(integrated, work, *args, "a")
+    finally:
+        integration_cmd(integrated, "install")
+    assert (with_it.returncode, with_it.stdout, with_it.stderr) == (
+        without.returncode, without.stdout, without.stderr)
+    assert "NS __main__" in with_it.stdout
 
 
 STILL_PATCHED = """

@@ -1,9 +1,9 @@
 """What the ``python -m`` integration runs when its target is an extension module.
 
-The hook's .pth line (:data:`extrun.integration.PTH_LINE`), for ``python -m ...`` and
-``python DIR`` only, replaces ``ExtensionFileLoader.get_code`` -- which answers None, hence
-runpy's "No code object available" -- with a function that imports this module when it is
-called, which happens only when something asks an extension loader for code. Nothing of extrun
+The integration's .pth line (:data:`extrun.integration.PTH_LINE`), at every start but
+``python -c``'s, replaces ``ExtensionFileLoader.get_code`` -- which answers None, hence runpy's
+"No code object available" -- with a function that imports this module when it is called,
+which happens only when something asks an extension loader for code. Nothing of extrun
 is imported for any other target. ``extrun run`` puts the same patch in place
 (``commandline._answer_runpy``).
 

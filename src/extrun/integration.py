@@ -2,12 +2,13 @@
 
 ``extrun integration install`` writes one ``.pth`` file into site-packages, and the small module
 ``_extrun_integration`` its single line imports. That runs at every start-up of that environment's
-interpreter; by then ``sys.argv[0]`` is ``"-m"`` for ``python -m X`` and the path for
-``python PATH``. Only for ``-m`` and directories does it do anything: it replaces
-``ExtensionFileLoader.get_code`` (which answers None, hence runpy's "No code object available")
-with a small function. runpy asks that method for code only when the target is an extension
-module; then, and only then, is extrun imported (:mod:`extrun._integration`) to run it. Python
-targets, and every error, never meet extrun: runpy finds, imports and reports as it always does.
+interpreter, except ``python -c`` (by then ``sys.argv[0]`` is ``"-c"``, and a ``-c`` start
+should cost no import): it replaces ``ExtensionFileLoader.get_code`` (which answers None, hence
+runpy's "No code object available") with a small function. runpy asks that method for code
+only when the module it looks up is an extension module (``python -m X``, ``python DIR``, a
+program's own ``runpy.run_module``); then, and only then, is extrun imported
+(:mod:`extrun._integration`) to run it. Python targets, and every error, never meet extrun:
+runpy finds, imports and reports as it always does.
 
 If runpy's internals are not as :mod:`extrun._integration` expects, the integration stays out of
 the way (``status`` says so). Python 3.18 ignores import lines in ``.pth`` files (PEP 829): there,
@@ -27,34 +28,35 @@ MODULE_NAME = "_extrun_integration"  # beside it in site-packages: what the .pth
 # The .pth file's one line is read and compiled at every start-up, twice in venvs before 3.15
 # (site processes their site-packages twice): so it is short, and imports the module below
 # (whose code is compiled once, into its .pyc, and runs once per process), except for `-c`,
-# where nothing is to be done. A line holding the whole patch cost more, at every start, than
-# this does (benchmarks/bench_integration.py; figures in benchmarks/README.md).
+# whose starts pay no import (so `-c` code asking runpy for an extension module gets CPython's
+# answer). A line holding the whole patch cost more, at every start, than this does
+# (benchmarks/bench_integration.py; figures in benchmarks/README.md).
 PTH_LINE = f"import sys;'-c'!=sys.argv[0]and __import__({MODULE_NAME!r})"  # -c: nothing more
 PTH_CONTENT = (
     "# extrun: `python -m` runs extension modules too "
     "(`extrun integration uninstall` removes this)\n"
     + PTH_LINE + "\n"
 )
-# For `python -m ...` and `python DIR` only, the module replaces ExtensionFileLoader.get_code
-# with a function that imports extrun._integration when called, which only happens when something
-# asks an extension loader for code (see _integration). If extrun was uninstalled and these files
-# left behind, that import fails and the original method answers.
+# The module replaces ExtensionFileLoader.get_code with a function that imports
+# extrun._integration when called, which only happens when something asks an extension loader
+# for code (see _integration): `python -m`, `python DIR`, and a script's or the REPL's own
+# runpy.run_module, are answered alike. If extrun was uninstalled and these files left behind,
+# that import fails and the original method answers.
 MODULE_CONTENT = '''\
 """extrun's `python -m` integration: written by `extrun integration install`, removed by `extrun
 integration uninstall` (with extrun-integration.pth, which imports it at start-up)."""
 import sys
 
-if sys.argv[0] == "-m" or __import__("os").path.isdir(sys.argv[0]):
-    _loader = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
-    if _loader.get_code.__name__ != "extrun_get_code":
-        def extrun_get_code(self, fullname, original=_loader.get_code):
-            try:
-                from extrun._integration import get_code
-            except Exception:
-                return original(self, fullname)
-            return get_code(self, fullname, original)
+_loader = sys.modules["_frozen_importlib_external"].ExtensionFileLoader
+if _loader.get_code.__name__ != "extrun_get_code":
+    def extrun_get_code(self, fullname, original=_loader.get_code):
+        try:
+            from extrun._integration import get_code
+        except Exception:
+            return original(self, fullname)
+        return get_code(self, fullname, original)
 
-        _loader.get_code = extrun_get_code
+    _loader.get_code = extrun_get_code
 '''
 FILES = {PTH_NAME: PTH_CONTENT, MODULE_NAME + ".py": MODULE_CONTENT}
 

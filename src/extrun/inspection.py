@@ -140,12 +140,9 @@ def from_definition(d: Definition) -> Record:
         if declared is not None:  # free-threaded: what the module's init really declared
             sets_gil = declared == 1
         else:  # elsewhere, whether its binary can: a single-phase module declares it at run
-            from .static import dynamic_symbols  # time, with this function
+            from .static import imports  # time, with this function
 
-            try:
-                sets_gil = "PyUnstable_Module_SetGIL" in dynamic_symbols(d.path)[1]
-            except Exception:
-                sets_gil = False
+            sets_gil = imports(d.path, "PyUnstable_Module_SetGIL")
     main, sub, ft, reasons = verdicts(d.kind, d.multiple_interpreters, d.gil, sets_gil)
     if d.kind == SINGLE_PHASE:
         reasons.insert(0, "reading it ran its initialisation (a single-phase hook is the init)")
@@ -193,9 +190,7 @@ def inspect_one(target: str | None = None, module: str | None = None,
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # the module's own errors, SystemExit included
-        r = record(module or target, path)
-        r.update({"status": "error", "reason": f"{type(exc).__name__}: {exc}".strip()})
-        return r
+        return record(module or target, path, "error", f"{type(exc).__name__}: {exc}".strip())
 
 
 # --- worker processes -------------------------------------------------------------------------

@@ -28,7 +28,18 @@ if TYPE_CHECKING:
 
     from .inspection import Record
 
-__all__ = ["dynamic_symbols", "exported_modules", "exported_symbols", "static_record", "wheel"]
+__all__ = ["dynamic_symbols", "exported_modules", "exported_symbols", "imports", "static_record",
+           "wheel"]
+
+
+def imports(path: str, name: str) -> bool:
+    """Whether the library at ``path`` imports the symbol ``name`` (False if it cannot be
+    read): asked of the parsed library :func:`static_record` reads, without decoding its
+    table."""
+    try:
+        return name in _library(path, None).imported
+    except Exception:
+        return False
 
 
 def exported_symbols(path: str) -> list[str]:
@@ -806,12 +817,11 @@ def static_record(module: str, path: str, data: bytes | None = None,
     ``free_threaded``: built for a free-threaded CPython (default: from the file's name)."""
     import sys
 
-    r = record(module, path, inferred=True)
     try:
         library = _library(path, data)
     except (OSError, ImportError, _Malformed) as exc:
-        r.update({"status": "error", "reason": f"cannot read its symbols: {exc}"})
-        return r
+        return record(module, path, "error", f"cannot read its symbols: {exc}", inferred=True)
+    r = record(module, path, inferred=True)
     r["format"] = library.format
     defined, imported = library.defined, library.imported
     (export, _), (init, _) = hook_symbols(module, export=True)
@@ -929,9 +939,8 @@ def wheel(path: str) -> list[Record]:
     try:
         z = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
-        r = record(name, path)
-        r.update({"status": "error", "inferred": True, "reason": f"cannot read the wheel: {exc}",
-                 "location": path, "distribution": name, "version": version})
+        r = record(name, path, "error", f"cannot read the wheel: {exc}", inferred=True)
+        r.update({"location": path, "distribution": name, "version": version})
         return [r]
     with z, open(path, "rb") as f:
         for info in sorted(z.infolist(), key=lambda i: i.filename):

@@ -593,9 +593,16 @@ def _pe_image(pe: Any) -> _Image:
                 self.pointers[entry.rva] = self._raw_word(entry.rva) - base
     return self
 
+
+def _name_addresses(image: _Image, names: list[str]) -> set[int]:
+    """Where the library's data stores one of ``names`` (what an m_name or Py_mod_name points
+    at)."""
+    return {addr for n in names for addr in image.strings(n.encode("utf-8"))}
+
+
 def _find_moduledef(image: _Image, names: list[str], head: int) -> int | None:
     """The address of the PyModuleDef whose m_name is one of ``names``, or None."""
-    targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
+    targets = _name_addresses(image, names)
     found = []
     for where, value in image.pointer_slots(targets):
         if value in targets:
@@ -626,7 +633,8 @@ def _read_pyslots(image: _Image, names: list[str]) -> dict[str, object]:
     on to its Py_slot_end."""
     from .names import _SLOTS, SLOT_IDS
 
-    targets = {addr for n in names for addr in image.strings(n.encode("utf-8"))}
+    targets = _name_addresses(image, names)
+
     def slot_id(entry: int) -> int:
         return int.from_bytes(image.read(entry, 2), "little" if image.little else "big")
 
@@ -668,9 +676,7 @@ def read_definition(image: _Image, module: str, free_threaded: bool,
     bigger object header)."""
     head = 32 if free_threaded else 16  # PyObject: ob_refcnt, ob_type (+ ob_tid, ... on t)
     names = [module, module.rpartition(".")[2]] if "." in module else [module]
-    found = _read_pyslots(image, names) if pyslots else _read_moduledef(image, names, head)
-    found["generator"] = image.generator
-    return found
+    return _read_pyslots(image, names) if pyslots else _read_moduledef(image, names, head)
 
 
 def _read_moduledef(image: _Image, names: list[str], head: int) -> dict[str, object]:
@@ -840,19 +846,22 @@ def static_record(module: str, path: str, data: bytes | None = None,
     if free_threaded is None:
         free_threaded = _free_threaded_name(path)
     try:
+        images = library.images()
         each = [read_definition(image, module, free_threaded, r["kind"] == SLOTS)
-                for image in library.images()]
+                for image in images]
         # every slice of a universal file must declare the same
         found = each[0] if len({_declared(f) for f in each}) == 1 else {
             "unknown": "the slices of this universal library declare differently"}
+        if "unknown" not in found and not found["slots"]:
+            # no slots in the data where a generator makes them at run time (pybind11 3 fills
+            # a static array, nanobind allocates one); elsewhere an empty array is just that.
+            # Asked only here: it searches the library's whole loaded data.
+            generator = images[0].generator
+            if generator:
+                found = {"unknown": f"its slots are built at run time ({generator})"}
     except Exception as exc:  # malformed data: what the symbols say still stands
         found = {"unknown": f"its data cannot be read ({type(exc).__name__}: {exc})"
                  .replace("\n", " ")}
-    generator = found.pop("generator", None)
-    if "unknown" not in found and not found["slots"] and generator:
-        # no slots in the data where the generator makes them at run time (pybind11 3 fills a
-        # static array, nanobind allocates one); elsewhere an empty array is just that
-        found = {"unknown": f"its slots are built at run time ({generator})"}
     if "unknown" not in found:
         _fill(r, found, version or (sys.version_info[0], sys.version_info[1]))
         if found["has_slots"] and r["kind"] != SLOTS:  # PyModule_Create refuses slots
